@@ -1,0 +1,199 @@
+"""Every write to strategies goes through here: the admin, the importers, the API.
+
+One validation for all of them: `save_strategy()` checks a StrategyData against the model's own
+rules and the vocabularies, and either saves the whole record or raises StrategyValidationError
+naming each field that is wrong, having written nothing.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
+
+from .models import Attachment, Strategy
+
+
+@dataclass
+class AttachmentData:
+    file: str  # a name in the media storage, e.g. "attachments/GBR0007s/strategy.pdf"
+    title: str
+    language: str = "en"
+
+
+@dataclass
+class StrategyData:
+    """A strategy as plain values, addressed by codes; what every write path produces."""
+
+    strategy_id: str  # empty: take the next free ID for the jurisdiction
+    title: str
+    jurisdiction: str
+    adoption_date: date | None = None
+    language: str = "en"
+    status: str = "draft"
+    summary: str = ""
+    source_url: str = ""
+    crime_types: list[str] = field(default_factory=list)
+    articles: list[str] = field(default_factory=list)
+    cross_cutting_issues: list[str] = field(default_factory=list)
+    # None leaves a record's attachments as they are (a SHERLOC page carries none).
+    attachments: list[AttachmentData] | None = None
+
+
+class StrategyValidationError(Exception):
+    """What is wrong with a StrategyData, by field; nothing was written."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("; ".join(self.messages()))
+
+    def messages(self) -> list[str]:
+        return [
+            f"{name}: {message}" if name != "__all__" else message
+            for name, messages in self.errors.items()
+            for message in messages
+        ]
+
+
+class Vocabulary:
+    """The vocabularies by code, read once per batch so that a large import stays fast."""
+
+    @cached_property
+    def jurisdictions(self) -> set[str]:
+        return set(Jurisdiction.objects.values_list("code", flat=True))
+
+    @cached_property
+    def crime_types(self) -> dict[str, int]:
+        return dict(CrimeType.objects.values_list("slug", "pk"))
+
+    @cached_property
+    def articles(self) -> dict[str, int]:
+        return dict(Article.objects.values_list("code", "pk"))
+
+    @cached_property
+    def issues(self) -> dict[str, tuple[int, bool]]:
+        return {
+            path: (pk, is_leaf)
+            for path, pk, is_leaf in CrossCuttingIssue.objects.values_list("path", "pk", "is_leaf")
+        }
+
+
+STRATEGY_NUMBER_RE = re.compile(r"^[A-Z]{2,8}([0-9]{4})s$")
+
+
+def next_strategy_id(jurisdiction_code: str) -> str:
+    """The next free ID for a jurisdiction: one above the highest number it uses."""
+    numbers = [
+        int(match.group(1))
+        for strategy_id in Strategy.objects.filter(
+            jurisdiction_id=jurisdiction_code
+        ).values_list("strategy_id", flat=True)
+        if (match := STRATEGY_NUMBER_RE.match(strategy_id))
+    ]
+    return f"{jurisdiction_code}{max(numbers, default=0) + 1:04d}s"
+
+
+def _resolve_codes(
+    codes: list[str], known: dict, field_name: str, label: str, errors: dict
+) -> list[int]:
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        errors.setdefault(field_name, []).append(
+            _("unknown %(label)s: %(codes)s") % {"label": label, "codes": ", ".join(unknown)}
+        )
+    return list(dict.fromkeys(known[code] for code in codes if code in known))
+
+
+def _resolve_issues(paths: list[str], vocabulary: Vocabulary, errors: dict) -> list[int]:
+    ids = []
+    for path in paths:
+        found = vocabulary.issues.get(path)
+        if found is None:
+            errors.setdefault("cross_cutting_issues", []).append(
+                _("unknown cross-cutting issue: %(path)s") % {"path": path}
+            )
+        elif not found[1]:
+            errors.setdefault("cross_cutting_issues", []).append(
+                _("%(path)s is not a leaf of the tree: tag its most specific issues instead")
+                % {"path": path}
+            )
+        else:
+            ids.append(found[0])
+    return list(dict.fromkeys(ids))
+
+
+@dataclass
+class SaveResult:
+    strategy: Strategy
+    created: bool
+
+
+def save_strategy(data: StrategyData, *, vocabulary: Vocabulary | None = None) -> SaveResult:
+    """Create or update (by strategy ID) one strategy with its tags, atomically."""
+    vocabulary = vocabulary or Vocabulary()
+    errors: dict[str, list[str]] = {}
+
+    if data.jurisdiction not in vocabulary.jurisdictions:
+        errors["jurisdiction"] = [
+            _("unknown jurisdiction code: %(code)s") % {"code": data.jurisdiction or "(empty)"}
+        ]
+    crime_type_ids = _resolve_codes(
+        data.crime_types, vocabulary.crime_types, "crime_types", _("crime type"), errors
+    )
+    article_ids = _resolve_codes(
+        data.articles, vocabulary.articles, "articles", _("article code"), errors
+    )
+    issue_ids = _resolve_issues(data.cross_cutting_issues, vocabulary, errors)
+    for index, attachment in enumerate(data.attachments or []):
+        if not default_storage.exists(attachment.file):
+            errors.setdefault("attachments", []).append(
+                _("attachment %(index)d: file “%(file)s” is not in the media store")
+                % {"index": index + 1, "file": attachment.file}
+            )
+
+    with transaction.atomic():
+        strategy_id = data.strategy_id
+        if not strategy_id and "jurisdiction" not in errors:
+            strategy_id = next_strategy_id(data.jurisdiction)
+        strategy = (
+            Strategy.objects.select_for_update().filter(strategy_id=strategy_id).first()
+            if strategy_id
+            else None
+        )
+        created = strategy is None
+        strategy = strategy or Strategy(strategy_id=strategy_id)
+        strategy.title = data.title
+        strategy.jurisdiction_id = data.jurisdiction
+        strategy.adoption_date = data.adoption_date
+        strategy.language = data.language
+        strategy.status = data.status
+        strategy.summary = data.summary
+        strategy.source_url = data.source_url
+        try:
+            # The constraints repeat the ID checks that clean() words better.
+            strategy.full_clean(validate_constraints=not errors and "strategy_id" not in errors)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                if name == "jurisdiction" and "jurisdiction" in errors:
+                    continue  # already said, in the vocabulary's words
+                errors.setdefault(name, []).extend(messages)
+        if errors:
+            raise StrategyValidationError(errors)
+
+        strategy.save()
+        strategy.crime_types.set(crime_type_ids)
+        strategy.articles.set(article_ids)
+        strategy.cross_cutting_issues.set(issue_ids)
+        if data.attachments is not None:
+            strategy.attachments.all().delete()
+            Attachment.objects.bulk_create(
+                Attachment(strategy=strategy, file=a.file, title=a.title, language=a.language)
+                for a in data.attachments
+            )
+    return SaveResult(strategy=strategy, created=created)

@@ -1,0 +1,13 @@
+"""Small builders for strategy records in tests."""
+
+from strategies.services import StrategyData, save_strategy
+
+
+def make_strategy(strategy_id="GBR0007s", jurisdiction=None, **fields):
+    data = StrategyData(
+        strategy_id=strategy_id,
+        title=fields.pop("title", "Serious and Organised Crime Strategy"),
+        jurisdiction=jurisdiction or strategy_id[:3],
+        **fields,
+    )
+    return save_strategy(data).strategy
