@@ -106,8 +106,7 @@ class Strategy(models.Model):
                 condition=Q(strategy_id__regex=r"^[A-Z]{2,8}[0-9]{4}s$"),
                 name="strategy_id_format",
                 violation_error_message=_(
-                    "A strategy ID is the jurisdiction's code, four digits and “s”, "
-                    "e.g. GBR0007s."
+                    "A strategy ID is the jurisdiction's code, four digits and “s”, e.g. GBR0007s."
                 ),
             ),
             models.CheckConstraint(
@@ -122,6 +121,10 @@ class Strategy(models.Model):
 
     def __str__(self):
         return f"{self.strategy_id} {self.title}"
+
+    def save(self, *args, **kwargs):
+        self.summary = sanitise_summary(self.summary)
+        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()
@@ -150,10 +153,6 @@ class Strategy(models.Model):
                     }
                 }
             )
-
-    def save(self, *args, **kwargs):
-        self.summary = sanitise_summary(self.summary)
-        super().save(*args, **kwargs)
 
 
 def attachment_path(attachment: "Attachment", filename: str) -> str:

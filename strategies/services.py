@@ -5,7 +5,6 @@ rules and the vocabularies, and either saves the whole record or raises Strategy
 naming each field that is wrong, having written nothing.
 """
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
-from .models import Attachment, Strategy
+from .models import STRATEGY_ID_RE, Attachment, Strategy
 
 
 @dataclass
@@ -84,17 +83,14 @@ class Vocabulary:
         }
 
 
-STRATEGY_NUMBER_RE = re.compile(r"^[A-Z]{2,8}([0-9]{4})s$")
-
-
 def next_strategy_id(jurisdiction_code: str) -> str:
     """The next free ID for a jurisdiction: one above the highest number it uses."""
     numbers = [
-        int(match.group(1))
-        for strategy_id in Strategy.objects.filter(
-            jurisdiction_id=jurisdiction_code
-        ).values_list("strategy_id", flat=True)
-        if (match := STRATEGY_NUMBER_RE.match(strategy_id))
+        int(match.group(2))
+        for strategy_id in Strategy.objects.filter(jurisdiction_id=jurisdiction_code).values_list(
+            "strategy_id", flat=True
+        )
+        if (match := STRATEGY_ID_RE.match(strategy_id))
     ]
     return f"{jurisdiction_code}{max(numbers, default=0) + 1:04d}s"
 

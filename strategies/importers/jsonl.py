@@ -24,7 +24,7 @@ def import_strategy_lines(
     try:
         with transaction.atomic():
             for number, raw in enumerate(lines, start=1):
-                where = f"{source}:{number}"
+                where = f"{source}: line {number}"
                 if isinstance(raw, bytes):
                     try:
                         raw = raw.decode("utf-8")
@@ -65,7 +65,9 @@ def import_strategy_lines(
                 bucket = outcome.created if result.created else outcome.updated
                 bucket.append(result.strategy.strategy_id)
             if not seen and not outcome.errors:
-                outcome.errors.append(_("%(source)s: no strategies in the file") % {"source": source})
+                outcome.errors.append(
+                    _("%(source)s: no strategies in the file") % {"source": source}
+                )
             if outcome.errors or dry_run:
                 raise DryRunRollback
     except DryRunRollback:

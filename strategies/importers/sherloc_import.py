@@ -99,7 +99,11 @@ class PagePreview:
 
 
 def preview_sherloc_page(
-    content: bytes | str, *, source: str, status: str = "published", language: str = "en",
+    content: bytes | str,
+    *,
+    source: str,
+    status: str = "published",
+    language: str = "en",
     vocabulary: SherlocVocabulary | None = None,
 ) -> PagePreview:
     result = parse_sherloc_page(content, vocabulary or sherloc_vocabulary())
