@@ -36,8 +36,9 @@ if not SECRET_KEY:
             "or DEBUG=1 for local development."
         )
     SECRET_KEY = "django-insecure-local-development-only"
-elif not DEBUG and (SECRET_KEY.startswith("django-insecure") or len(set(SECRET_KEY)) < 5
-                    or len(SECRET_KEY) < 50):
+elif not DEBUG and (
+    SECRET_KEY.startswith("django-insecure") or len(set(SECRET_KEY)) < 5 or len(SECRET_KEY) < 50
+):
     raise ImproperlyConfigured(
         "SECRET_KEY is too weak for production: use at least 50 random characters."
     )
