@@ -43,7 +43,7 @@ SECTION_FIELDS = (
 # Sections whose contents are pooled: their values land under each other's labels.
 POOLED_SECTION_FIELDS = ("adoption_date", "strategy_id", "introduction")
 
-STRATEGY_ID = re.compile(r"[A-Z]{3,8}\d{4}s")
+STRATEGY_ID = re.compile(r"[A-Z]{2,8}\d{4}s")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
