@@ -145,9 +145,7 @@ def load_cross_cutting_issues(rows: list[dict], report: LoadReport) -> None:
             defaults={
                 "slug": node["slug"],
                 "parent": parent,
-                "depth": path.count("/"),
                 "position": position,
-                "is_leaf": not children,
                 "provisional": not node.get("verified", False),
                 **translated("name", node["name"]),
             },
@@ -158,3 +156,7 @@ def load_cross_cutting_issues(rows: list[dict], report: LoadReport) -> None:
 
     for root in rows:
         load(root, None)
+    # A node that lost its children in the fixture becomes a leaf again.
+    CrossCuttingIssue.objects.filter(is_leaf=False).exclude(
+        pk__in=CrossCuttingIssue.objects.filter(parent__isnull=False).values("parent_id")
+    ).update(is_leaf=True)

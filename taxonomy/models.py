@@ -201,6 +201,17 @@ class CrossCuttingIssue(models.Model):
         ),
     )
 
+    # The node itself and all its ancestors, kept in step with `path` on save, so that "tagged
+    # anywhere beneath this node" is one join rather than a LIKE over paths.
+    lineage = models.ManyToManyField(
+        "self",
+        verbose_name=_("lineage"),
+        symmetrical=False,
+        related_name="descendants",
+        blank=True,
+        editable=False,
+    )
+
     objects = CrossCuttingIssueQuerySet.as_manager()
 
     class Meta:
@@ -210,6 +221,16 @@ class CrossCuttingIssue(models.Model):
 
     def __str__(self):
         return self.path
+
+    def save(self, *args, **kwargs):
+        self.depth = self.path.count("/")
+        if self.pk is None:
+            self.is_leaf = True
+        super().save(*args, **kwargs)
+        if self.parent_id:
+            CrossCuttingIssue.objects.filter(pk=self.parent_id, is_leaf=True).update(is_leaf=False)
+        ancestors = CrossCuttingIssue.objects.filter(path__in=self.ancestor_paths())
+        self.lineage.set([self, *ancestors])
 
     def ancestor_paths(self) -> list[str]:
         """Paths of every ancestor, root first; computed from the path, no query needed."""
