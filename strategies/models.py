@@ -94,6 +94,9 @@ class Strategy(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Records made by `generate_strategies` for demonstrations and benchmarks; they take IDs
+    # from 9999 downwards so that real records keep the low numbers, and are removed together.
+    synthetic = models.BooleanField(_("synthetic"), default=False, editable=False, db_index=True)
 
     objects = StrategyQuerySet.as_manager()
 

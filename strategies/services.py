@@ -84,15 +84,23 @@ class Vocabulary:
 
 
 def next_strategy_id(jurisdiction_code: str) -> str:
-    """The next free ID for a jurisdiction: one above the highest number it uses."""
-    numbers = [
-        int(match.group(2))
-        for strategy_id in Strategy.objects.filter(jurisdiction_id=jurisdiction_code).values_list(
-            "strategy_id", flat=True
-        )
-        if (match := STRATEGY_ID_RE.match(strategy_id))
-    ]
-    return f"{jurisdiction_code}{max(numbers, default=0) + 1:04d}s"
+    """The next free ID for a jurisdiction: one above the highest number its real records use.
+
+    Synthetic records count down from 9999 and are skipped over, never taken as the highest.
+    """
+    used: set[int] = set()
+    highest_real = 0
+    for strategy_id, synthetic in Strategy.objects.filter(
+        jurisdiction_id=jurisdiction_code
+    ).values_list("strategy_id", "synthetic"):
+        if match := STRATEGY_ID_RE.match(strategy_id):
+            used.add(int(match.group(2)))
+            if not synthetic:
+                highest_real = max(highest_real, int(match.group(2)))
+    number = highest_real + 1
+    while number in used:
+        number += 1
+    return f"{jurisdiction_code}{number:04d}s"
 
 
 def _resolve_codes(
@@ -171,6 +179,7 @@ def save_strategy(data: StrategyData, *, vocabulary: Vocabulary | None = None) -
         strategy.status = data.status
         strategy.summary = data.summary
         strategy.source_url = data.source_url
+        strategy.synthetic = False  # real data written over a synthetic record makes it real
         try:
             # The constraints repeat the ID checks that clean() words better.
             strategy.full_clean(validate_constraints=not errors and "strategy_id" not in errors)

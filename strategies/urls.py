@@ -1,9 +1,9 @@
 from django.urls import path
 
-from . import views
+from .views import home
 
 app_name = "strategies"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
 ]

@@ -2,7 +2,7 @@ from django.shortcuts import render
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
-from .models import Strategy
+from ..models import Strategy
 
 
 def home(request):
