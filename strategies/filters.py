@@ -39,11 +39,47 @@ ORDERING_LABELS = {
 }
 
 
-def _codes(queryset, field: str):
-    def choices():
-        return [(code, code) for code in queryset().values_list(field, flat=True)]
+class CodesField(forms.MultipleChoiceField):
+    """Several stable codes of one vocabulary, checked against it in a single query.
 
-    return choices
+    The choices (every code) are only listed when asked for, e.g. by the API schema; validating
+    a request does not read them.
+    """
+
+    def __init__(self, *, vocabulary, code_field: str, **kwargs):
+        self.vocabulary = vocabulary
+        self.code_field = code_field
+        kwargs["choices"] = self._all_codes
+        super().__init__(**kwargs)
+
+    def _all_codes(self):
+        codes = self.vocabulary.objects.order_by(self.code_field).values_list(
+            self.code_field, flat=True
+        )
+        return [(code, code) for code in codes]
+
+    def validate(self, value):
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        for code in value:
+            # A NUL can be in no code, and PostgreSQL refuses it in a query.
+            if "\x00" in code:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": code.replace("\x00", "\\x00")},
+                )
+        lookup = {f"{self.code_field}__in": value}
+        known = set(
+            self.vocabulary.objects.filter(**lookup).values_list(self.code_field, flat=True)
+        )
+        for code in value:
+            if code not in known:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": code},
+                )
 
 
 class YearOrDateField(forms.Field):
@@ -84,9 +120,11 @@ class YearOrDateFilter(django_filters.Filter):
 class CodeFilter(django_filters.MultipleChoiceFilter):
     """One or more stable codes; repeat the parameter for several values (OR)."""
 
-    def __init__(self, *args, **kwargs):
+    field_class = CodesField
+
+    def __init__(self, *args, vocabulary, code_field: str, **kwargs):
         kwargs.setdefault("method", "_keep")
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, vocabulary=vocabulary, code_field=code_field, **kwargs)
 
 
 class StrategyFilterSet(django_filters.FilterSet):
@@ -99,27 +137,32 @@ class StrategyFilterSet(django_filters.FilterSet):
     )
     jurisdiction = CodeFilter(
         label=_("Jurisdiction"),
-        choices=_codes(Jurisdiction.objects.all, "code"),
+        vocabulary=Jurisdiction,
+        code_field="code",
         help_text=_("ISO 3166-1 alpha-3 code of a country, or a regional organisation's code."),
     )
     region = CodeFilter(
         label=_("Region"),
-        choices=_codes(Region.objects.all, "code"),
+        vocabulary=Region,
+        code_field="code",
         help_text=_("UN M49 code of a region, sub-region or intermediate region (e.g. 150)."),
     )
     crime_type = CodeFilter(
         label=_("Crime type"),
-        choices=_codes(CrimeType.objects.all, "slug"),
+        vocabulary=CrimeType,
+        code_field="slug",
         help_text=_("Crime type slug, e.g. trafficking-in-persons."),
     )
     article = CodeFilter(
         label=_("Article"),
-        choices=_codes(Article.objects.all, "code"),
+        vocabulary=Article,
+        code_field="code",
         help_text=_("Article code, e.g. UNTOC-11 or TIP-9."),
     )
     issue = CodeFilter(
         label=_("Cross-cutting issue"),
-        choices=_codes(CrossCuttingIssue.objects.all, "path"),
+        vocabulary=CrossCuttingIssue,
+        code_field="path",
         help_text=_("Slug path of a node of the tree; a node matches its whole subtree."),
     )
     adopted_from = YearOrDateFilter(

@@ -7,13 +7,15 @@ involve several records or vocabularies go through strategies.services.
 import re
 from pathlib import PurePath
 
-from django.conf import global_settings
+from django.conf import global_settings, settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
@@ -30,9 +32,19 @@ class Status(models.TextChoices):
     PUBLISHED = "published", _("Published")
 
 
+PUBLISH_PERMISSION = "strategies.publish_strategy"
+
+
 class StrategyQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+    def waiting_for_review(self):
+        """Drafts that are not deleted: what a reviewer has still to publish or send back."""
+        return self.filter(status=Status.DRAFT, deleted_at__isnull=True)
 
     def with_tags(self):
         """Everything the canonical form needs, in five queries whatever the number of rows."""
@@ -46,6 +58,25 @@ class StrategyQuerySet(models.QuerySet):
             ),
             "attachments",
         )
+
+
+class CurrentStrategyManager(models.Manager.from_queryset(StrategyQuerySet)):
+    """Strategies that are not deleted. The default manager, so that every page, count, feed,
+    export, the API and the facet index leave deleted strategies out without asking."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+# Held by name so that strategies.services can write the one history entry of a save itself,
+# after the tags are set: the signals alone would write one for the row and one per changed tag
+# field, the first with the tags as they were before the save.
+strategy_history = HistoricalRecords(
+    m2m_fields=["crime_types", "articles", "cross_cutting_issues"],
+    # Kept by the database (search_vector) or by every save (updated_at, which history_date
+    # repeats): neither says anything about what an editor changed.
+    excluded_fields=["search_vector", "updated_at"],
+)
 
 
 class Strategy(models.Model):
@@ -97,13 +128,31 @@ class Strategy(models.Model):
     # Records made by `generate_strategies` for demonstrations and benchmarks; they take IDs
     # from 9999 downwards so that real records keep the low numbers, and are removed together.
     synthetic = models.BooleanField(_("synthetic"), default=False, editable=False, db_index=True)
+    # The words of title (weight A) and summary (weight B) for full-text search; on PostgreSQL a
+    # trigger keeps it in step with title and summary (migration 0005). Empty on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
+    # Deleting a strategy only marks it (strategies.services.delete_strategy), so that it can be
+    # restored with its tags, attachments and history.
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deleted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
-    objects = StrategyQuerySet.as_manager()
+    objects = CurrentStrategyManager()
+    all_objects = StrategyQuerySet.as_manager()
+    history = strategy_history
 
     class Meta:
         ordering = ["strategy_id"]
         verbose_name = _("strategy")
         verbose_name_plural = _("strategies")
+        permissions = [("publish_strategy", _("Can publish strategies and return them to draft"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(strategy_id__regex=r"^[A-Z]{2,8}[0-9]{4}s$"),
@@ -128,6 +177,28 @@ class Strategy(models.Model):
     def save(self, *args, **kwargs):
         self.summary = sanitise_summary(self.summary)
         super().save(*args, **kwargs)
+
+    def validate_unique(self, exclude=None):
+        # Django checks uniqueness through the default manager, which cannot see deleted
+        # strategies; their IDs stay taken (restoring one gives it back), so check them all.
+        exclude = set(exclude or ())
+        super().validate_unique(exclude=exclude | {"strategy_id"})
+        if "strategy_id" in exclude or not self.strategy_id:
+            return
+        clash = (
+            Strategy.all_objects.filter(strategy_id=self.strategy_id)
+            .exclude(pk=self.pk)
+            .values_list("deleted_at", flat=True)
+        )
+        for deleted_at in clash[:1]:
+            if deleted_at is None:
+                message = self.unique_error_message(Strategy, ["strategy_id"])
+            else:
+                message = _(
+                    "The ID %(value)s belongs to a deleted strategy: restore that one, or leave "
+                    "the ID empty to take the next free one."
+                ) % {"value": self.strategy_id}
+            raise ValidationError({"strategy_id": [message]})
 
     def clean(self):
         super().clean()
@@ -181,3 +252,30 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class CatalogueVersion(models.Model):
+    """A number that moves whenever strategies, their tags or the vocabularies change.
+
+    Database triggers move it (migration 0004), so writes from any process count, bulk ones
+    included. On PostgreSQL it is a sequence, which a rollback does not rewind and which needs no
+    row lock; on SQLite it is this table's single row.
+    """
+
+    value = models.BigIntegerField(default=0)
+
+    SEQUENCE = "strategies_catalogue_version_seq"
+
+    class Meta:
+        verbose_name = _("catalogue version")
+
+    def __str__(self):
+        return str(self.value)
+
+    @classmethod
+    def current(cls) -> int:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT last_value FROM {cls.SEQUENCE}")
+                return cursor.fetchone()[0]
+        return cls.objects.filter(pk=1).values_list("value", flat=True).first() or 0

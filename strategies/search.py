@@ -17,11 +17,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+import numpy as np
+from django.conf import settings
 from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
     SearchRank,
-    SearchVector,
     TrigramWordSimilarity,
 )
 from django.db import connection, models
@@ -30,14 +31,16 @@ from django.db.models.functions import ExtractYear
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction, Region
 
+from .facet_index import current_index
 from .models import Status, Strategy
 
 # Facet names are the filter names, plus the adoption year.
 FACETS = ("jurisdiction", "region", "crime_type", "article", "issue", "year")
 ORDERINGS = ("relevance", "newest", "oldest", "title")
 TEXT_SEARCH_CONFIG = "english"
-# Below this word similarity a misspelt word is not taken to mean a title word.
-TRIGRAM_THRESHOLD = 0.4
+# Ranking reads every candidate's whole word vector (about half a second for 50,000); past this
+# many strategies matching the words and filters, "relevance" lists them newest first instead.
+FULL_RANK_LIMIT = 3000
 # Markers that cannot occur in sanitised text, turned into <mark> after escaping.
 _MARK_START, _MARK_STOP = "\x02", "\x03"
 
@@ -86,18 +89,28 @@ def _on_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _search_vector():
-    return SearchVector("title", weight="A", config=TEXT_SEARCH_CONFIG) + SearchVector(
-        "summary", weight="B", config=TEXT_SEARCH_CONFIG
-    )
-
-
 class StrategySearch:
     """One search: the matching strategies and the facet counts, from one StrategyQuery."""
 
-    def __init__(self, query: StrategyQuery, *, include_drafts: bool = False):
+    def __init__(
+        self, query: StrategyQuery, *, include_drafts: bool = False, engine: str | None = None
+    ):
         self.query = query
         self.include_drafts = include_drafts
+        # "index": facet counts and result order from the in-process bitmap index (fast);
+        # "sql": plain SQL throughout (the reference the index is tested against).
+        self.engine = engine or settings.SEARCH_ENGINE
+
+    @cached_property
+    def _index(self):
+        return current_index()
+
+    def _text_mask(self):
+        if not self.query.text:
+            return None
+        return self._index.text_mask(
+            self._text_matches(fuzzy=self.fuzzy).values_list("pk", flat=True)
+        )
 
     # -- matching ---------------------------------------------------------------------------
 
@@ -118,11 +131,9 @@ class StrategySearch:
         if not _on_postgresql():
             return visible.filter(Q(title__icontains=text) | Q(summary__icontains=text))
         if fuzzy:
-            return visible.annotate(similarity=TrigramWordSimilarity(text, "title")).filter(
-                similarity__gte=TRIGRAM_THRESHOLD
-            )
-        search_query = SearchQuery(text, search_type="websearch", config=TEXT_SEARCH_CONFIG)
-        return visible.annotate(search=_search_vector()).filter(search=search_query)
+            # `%>` with the trigram index; its threshold is set per connection (settings).
+            return visible.filter(title__trigram_word_similar=text)
+        return visible.filter(search_vector=self._search_query())
 
     def filtered(self, query: StrategyQuery | None = None) -> models.QuerySet[Strategy]:
         """Strategies matching `query` (default: this search's), unordered."""
@@ -172,45 +183,88 @@ class StrategySearch:
             strategies = strategies.filter(adoption_date__lte=query.adopted_to)
         return strategies
 
-    def results(self) -> models.QuerySet[Strategy]:
-        """The matching strategies in a stable order, with `rank` and `snippet` when searching.
+    def results(self):
+        """The matching strategies in a stable order, with `rank` and `raw_snippet` when
+        searching words, and their jurisdiction. Slice before iterating (pages do).
 
-        Rows carry their jurisdiction; slice before iterating (the page does).
+        With the index engine this is an IndexedResults (the order comes from the index and only
+        the rows asked for are fetched); with the SQL engine, a QuerySet.
         """
-        strategies = self.filtered().select_related("jurisdiction")
+        if self.engine == "index":
+            return IndexedResults(self, self._ordered_pks())
+        return self._ordered_by_sql(self._with_text_annotations(self.filtered()))
+
+    @cached_property
+    def _text_match_pks(self) -> list[int]:
+        """Primary keys of the strategies matching the words, in no particular order."""
+        return list(self._text_matches(fuzzy=self.fuzzy).order_by().values_list("pk", flat=True))
+
+    def _text_mask(self):
+        if not self.query.text:
+            return None
+        return self._index.text_mask(self._text_match_pks)
+
+    def _ordered_pks(self):
+        index = self._index
+        mask = index.combine(
+            index.base(self.include_drafts), index.selection_masks(self.query, self._text_mask())
+        )
         ordering = self.query.effective_ordering
-        if self.query.text and _on_postgresql():
-            search_query = SearchQuery(
-                self.query.text, search_type="websearch", config=TEXT_SEARCH_CONFIG
+        candidates = index.ordered_pks(mask, "newest")
+        if ordering == "relevance" and _on_postgresql() and len(candidates) <= FULL_RANK_LIMIT:
+            # The database ranks the strategies that pass every filter.
+            ranked = (
+                Strategy.objects.filter(pk__in=candidates.tolist())
+                .annotate(rank=self._rank_expression())
+                .order_by("-rank", F("adoption_date").desc(nulls_last=True), "strategy_id")
+                .values_list("pk", flat=True)
             )
-            if self.fuzzy:
-                strategies = strategies.annotate(
-                    rank=TrigramWordSimilarity(self.query.text, "title")
-                )
-            else:
-                strategies = strategies.annotate(rank=SearchRank(_search_vector(), search_query))
-            strategies = strategies.annotate(
-                raw_snippet=SearchHeadline(
-                    models.Func(
-                        F("summary"),
-                        Value("<[^>]+>"),
-                        Value(" "),
-                        Value("g"),
-                        function="regexp_replace",
-                        output_field=models.TextField(),
-                    ),
-                    search_query,
-                    config=TEXT_SEARCH_CONFIG,
-                    start_sel=_MARK_START,
-                    stop_sel=_MARK_STOP,
-                    max_fragments=2,
-                    max_words=30,
-                    min_words=12,
-                    fragment_delimiter=" … ",
-                )
-            )
-        else:
-            strategies = strategies.annotate(rank=Value(0.0), raw_snippet=Value(""))
+            return np.fromiter(ranked, dtype=np.int64, count=len(candidates))
+        if ordering in ("relevance", "newest"):
+            return candidates
+        return index.ordered_pks(mask, ordering)
+
+    def _search_query(self) -> SearchQuery:
+        return SearchQuery(self.query.text, search_type="websearch", config=TEXT_SEARCH_CONFIG)
+
+    def _rank_expression(self):
+        """Relevance: title words weigh more than summary words (the stored vector's weights);
+        a misspelling is ranked by how close the title's words come."""
+        if self.fuzzy:
+            return TrigramWordSimilarity(self.query.text, "title")
+        return SearchRank(F("search_vector"), self._search_query())
+
+    def _with_text_annotations(self, strategies: models.QuerySet) -> models.QuerySet:
+        """Add `rank` and `raw_snippet` (highlighted summary extract) for a word search."""
+        if not (self.query.text and _on_postgresql()):
+            return strategies.annotate(rank=Value(0.0), raw_snippet=Value(""))
+        plain_summary = models.Func(
+            F("summary"),
+            Value("<[^>]+>"),
+            Value(" "),
+            Value("g"),
+            function="regexp_replace",
+            output_field=models.TextField(),
+        )
+        return strategies.annotate(
+            rank=self._rank_expression(),
+            raw_snippet=SearchHeadline(
+                plain_summary,
+                self._search_query(),
+                config=TEXT_SEARCH_CONFIG,
+                start_sel=_MARK_START,
+                stop_sel=_MARK_STOP,
+                max_fragments=2,
+                max_words=30,
+                min_words=12,
+                fragment_delimiter=" … ",
+            ),
+        )
+
+    def _ordered_by_sql(self, strategies: models.QuerySet) -> models.QuerySet:
+        ordering = self.query.effective_ordering
+        if ordering == "relevance" and strategies.count() > FULL_RANK_LIMIT:
+            ordering = "newest"  # as the index engine does; see FULL_RANK_LIMIT
         newest = (F("adoption_date").desc(nulls_last=True), "strategy_id")
         order_by = {
             "relevance": ("-rank", *newest),
@@ -218,12 +272,13 @@ class StrategySearch:
             "oldest": (F("adoption_date").asc(nulls_last=True), "strategy_id"),
             "title": ("title", "strategy_id"),
         }[ordering]
-        return strategies.order_by(*order_by)
+        return strategies.select_related("jurisdiction").order_by(*order_by)
 
     # -- facets -----------------------------------------------------------------------------
 
     def facets(self, names: tuple[str, ...] | list[str] = FACETS) -> dict[str, list[FacetValue]]:
         """Counts per facet value, each with the other facets' selections applied."""
+        counts = self.facet_counts(names)
         builders = {
             "jurisdiction": self._jurisdiction_facet,
             "region": self._region_facet,
@@ -232,18 +287,67 @@ class StrategySearch:
             "issue": self._issue_facet,
             "year": self._year_facet,
         }
-        return {name: builders[name]() for name in names}
+        return {name: builders[name](counts[name]) for name in names}
 
-    def _ids_without(self, facet: str) -> models.QuerySet:
-        return self.filtered(self.query.without(facet)).values("pk")
+    def facet_counts(self, names=FACETS) -> dict[str, dict[str, int]]:
+        """Just the numbers: {facet: {code: count}} for non-zero counts."""
+        if self.engine == "index":
+            index = self._index
+            base = index.base(self.include_drafts)
+            masks = index.selection_masks(self.query, self._text_mask())
+            return {name: index.counts(name, base, masks) for name in names}
+        return {name: self.sql_counts(name) for name in names}
 
-    def _jurisdiction_facet(self) -> list[FacetValue]:
-        counts = dict(
-            Strategy.objects.filter(pk__in=self._ids_without("jurisdiction"))
-            .values_list("jurisdiction_id")
-            .annotate(n=Count("pk"))
-            .values_list("jurisdiction_id", "n")
-        )
+    def sql_counts(self, facet: str) -> dict[str, int]:
+        """One facet's counts with plain SQL GROUP BY queries: the reference the index must
+        equal, and the baseline the benchmark measures it against."""
+        ids = self.filtered(self.query.without(facet)).values("pk")
+        if facet == "jurisdiction":
+            rows = Strategy.objects.filter(pk__in=ids).values_list("jurisdiction_id")
+            return dict(rows.annotate(n=Count("pk")).values_list("jurisdiction_id", "n"))
+        if facet == "region":
+            counts: dict[str, int] = defaultdict(int)
+            for *codes, n in (
+                Strategy.objects.filter(pk__in=ids)
+                .values_list(
+                    "jurisdiction__region__code",
+                    "jurisdiction__subregion__code",
+                    "jurisdiction__intermediate_region__code",
+                )
+                .annotate(n=Count("pk"))
+            ):
+                for code in codes:
+                    if code:
+                        counts[code] += n
+            return dict(counts)
+        if facet == "issue":
+            # Each tagged leaf counts for itself and every ancestor (its lineage); a strategy
+            # tagged twice beneath one node counts once there.
+            through = Strategy.cross_cutting_issues.through
+            node = "crosscuttingissue__lineage__path"
+            return dict(
+                through.objects.filter(strategy_id__in=ids)
+                .values_list(node)
+                .annotate(n=Count("strategy_id", distinct=True))
+                .values_list(node, "n")
+            )
+        if facet == "year":
+            rows = (
+                Strategy.objects.filter(pk__in=ids, adoption_date__isnull=False)
+                .annotate(year=ExtractYear("adoption_date"))
+                .values_list("year")
+                .annotate(n=Count("pk"))
+                .values_list("year", "n")
+            )
+            return {str(year): n for year, n in rows}
+        through, code = {
+            "crime_type": (Strategy.crime_types.through, "crimetype__slug"),
+            "article": (Strategy.articles.through, "article__code"),
+        }[facet]
+        rows = through.objects.filter(strategy_id__in=ids).values_list(code)
+        return dict(rows.annotate(n=Count("strategy_id")).values_list(code, "n"))
+
+    def _jurisdiction_facet(self, counts: dict[str, int]) -> list[FacetValue]:
         selected = self.query.jurisdiction
         values = [
             FacetValue(j.code, j.name, counts.get(j.code, 0), j.code in selected)
@@ -251,21 +355,7 @@ class StrategySearch:
         ]
         return sorted(values, key=lambda v: (-v.count, v.label))
 
-    def _region_facet(self) -> list[FacetValue]:
-        per_jurisdiction = (
-            Strategy.objects.filter(pk__in=self._ids_without("region"))
-            .values_list(
-                "jurisdiction__region__code",
-                "jurisdiction__subregion__code",
-                "jurisdiction__intermediate_region__code",
-            )
-            .annotate(n=Count("pk"))
-        )
-        counts: dict[str, int] = defaultdict(int)
-        for *codes, n in per_jurisdiction:
-            for code in codes:
-                if code:
-                    counts[code] += n
+    def _region_facet(self, counts: dict[str, int]) -> list[FacetValue]:
         selected = self.query.region
         regions = list(Region.objects.all())
         nodes = {
@@ -282,14 +372,7 @@ class StrategySearch:
             node.children.sort(key=lambda v: v.label)
         return _prune(sorted(roots, key=lambda v: v.label))
 
-    def _crime_type_facet(self) -> list[FacetValue]:
-        through = Strategy.crime_types.through
-        counts = dict(
-            through.objects.filter(strategy_id__in=self._ids_without("crime_type"))
-            .values_list("crimetype__slug")
-            .annotate(n=Count("strategy_id"))
-            .values_list("crimetype__slug", "n")
-        )
+    def _crime_type_facet(self, counts: dict[str, int]) -> list[FacetValue]:
         selected = self.query.crime_type
         values = [
             FacetValue(c.slug, c.name, counts.get(c.slug, 0), c.slug in selected)
@@ -297,15 +380,8 @@ class StrategySearch:
         ]
         return sorted(values, key=lambda v: (-v.count, v.label))
 
-    def _article_facet(self) -> list[FacetValue]:
+    def _article_facet(self, counts: dict[str, int]) -> list[FacetValue]:
         """Flat, in instrument then numeric order; `group` names the instrument."""
-        through = Strategy.articles.through
-        counts = dict(
-            through.objects.filter(strategy_id__in=self._ids_without("article"))
-            .values_list("article__code")
-            .annotate(n=Count("strategy_id"))
-            .values_list("article__code", "n")
-        )
         selected = self.query.article
         return [
             FacetValue(a.code, a.title, counts.get(a.code, 0), a.code in selected,
@@ -315,14 +391,8 @@ class StrategySearch:
             .filter(code__in=set(counts) | selected)
         ]  # fmt: skip
 
-    def _issue_facet(self) -> list[FacetValue]:
+    def _issue_facet(self, counts: dict[str, int]) -> list[FacetValue]:
         """The tree; a node counts the strategies tagged anywhere beneath it, each once."""
-        counts = dict(
-            CrossCuttingIssue.objects.filter(descendants__strategies__in=self._ids_without("issue"))
-            .values_list("path")
-            .annotate(n=Count("descendants__strategies", distinct=True))
-            .values_list("path", "n")
-        )
         selected = self.query.issue
         nodes: dict[str, FacetValue] = {}
         roots: list[FacetValue] = []
@@ -334,16 +404,8 @@ class StrategySearch:
             (nodes[parent_path].children if parent_path else roots).append(node)
         return _prune(roots)
 
-    def _year_facet(self) -> list[FacetValue]:
-        rows = (
-            Strategy.objects.filter(pk__in=self._ids_without("year"), adoption_date__isnull=False)
-            .annotate(year=ExtractYear("adoption_date"))
-            .values_list("year")
-            .annotate(n=Count("pk"))
-            .values_list("year", "n")
-            .order_by("year")
-        )
-        return [FacetValue(str(year), str(year), n) for year, n in rows]
+    def _year_facet(self, counts: dict[str, int]) -> list[FacetValue]:
+        return [FacetValue(year, year, counts[year]) for year in sorted(counts)]
 
 
 def _prune(nodes: list[FacetValue]) -> list[FacetValue]:
@@ -360,3 +422,64 @@ def snippet_html(raw_snippet: str) -> str:
     """Escape a headline and turn its match markers into <mark> elements."""
     text = html.escape(html.unescape(raw_snippet or ""))
     return text.replace(_MARK_START, "<mark>").replace(_MARK_STOP, "</mark>")
+
+
+class IndexedResults:
+    """An index search's ordered results, used like a queryset by Paginator, pages and exports.
+
+    Holds only the ordered primary keys; slicing or iterating fetches those rows (with their
+    jurisdiction, the word-search annotations and whatever was asked for with select_related,
+    prefetch_related or with_tags) in one query per slice or chunk.
+    """
+
+    CHAINABLE = {"select_related", "prefetch_related", "with_tags", "only", "defer", "annotate"}
+
+    def __init__(self, search: StrategySearch, pks, chain: tuple = ()):
+        self.search = search
+        self.pks = pks
+        self.chain = chain
+
+    def __getattr__(self, name):
+        if name not in self.CHAINABLE:
+            raise AttributeError(name)
+
+        def chained(*args, **kwargs):
+            return IndexedResults(self.search, self.pks, (*self.chain, (name, args, kwargs)))
+
+        return chained
+
+    def count(self) -> int:
+        return len(self.pks)
+
+    def __len__(self) -> int:
+        return len(self.pks)
+
+    def exists(self) -> bool:
+        return len(self.pks) > 0
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return self._fetch(self.pks[key])
+        rows = self._fetch(self.pks[key : key + 1] if key >= 0 else self.pks[key:][:1])
+        if not rows:
+            raise IndexError(key)
+        return rows[0]
+
+    def __iter__(self):
+        return self.iterator()
+
+    def iterator(self, chunk_size: int = 500):
+        for start in range(0, len(self.pks), chunk_size):
+            yield from self._fetch(self.pks[start : start + chunk_size])
+
+    def _fetch(self, pks) -> list[Strategy]:
+        wanted = [int(pk) for pk in pks]
+        if not wanted:
+            return []
+        strategies = Strategy.objects.filter(pk__in=wanted).select_related("jurisdiction")
+        for name, args, kwargs in self.chain:
+            strategies = getattr(strategies, name)(*args, **kwargs)
+        strategies = self.search._with_text_annotations(strategies)
+        by_pk = {strategy.pk: strategy for strategy in strategies}
+        # A row deleted since the index was built is simply left out.
+        return [by_pk[pk] for pk in wanted if pk in by_pk]

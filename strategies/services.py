@@ -1,8 +1,11 @@
 """Every write to strategies goes through here: the admin, the importers, the API.
 
 One validation for all of them: `save_strategy()` checks a StrategyData against the model's own
-rules and the vocabularies, and either saves the whole record or raises StrategyValidationError
-naming each field that is wrong, having written nothing.
+rules, the vocabularies and the user's right to publish, and either saves the whole record or
+raises StrategyValidationError naming each field that is wrong, having written nothing.
+
+Each write leaves one entry in the strategy's history (who, when, why, and the record with its tags
+as the write left them). Deleting only marks a strategy deleted; `restore_strategy()` undoes it.
 """
 
 from dataclasses import dataclass, field
@@ -12,11 +15,19 @@ from functools import cached_property
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
-from .models import STRATEGY_ID_RE, Attachment, Strategy
+from .models import (
+    PUBLISH_PERMISSION,
+    STRATEGY_ID_RE,
+    Attachment,
+    Status,
+    Strategy,
+    strategy_history,
+)
 
 
 @dataclass
@@ -87,10 +98,11 @@ def next_strategy_id(jurisdiction_code: str) -> str:
     """The next free ID for a jurisdiction: one above the highest number its real records use.
 
     Synthetic records count down from 9999 and are skipped over, never taken as the highest.
+    Deleted records keep their numbers: restoring one must not find its ID taken.
     """
     used: set[int] = set()
     highest_real = 0
-    for strategy_id, synthetic in Strategy.objects.filter(
+    for strategy_id, synthetic in Strategy.all_objects.filter(
         jurisdiction_id=jurisdiction_code
     ).values_list("strategy_id", "synthetic"):
         if match := STRATEGY_ID_RE.match(strategy_id):
@@ -132,14 +144,48 @@ def _resolve_issues(paths: list[str], vocabulary: Vocabulary, errors: dict) -> l
     return list(dict.fromkeys(ids))
 
 
+def can_publish(user) -> bool:
+    """Whether a user may move strategies between draft and published (Reviewers may)."""
+    return bool(user and user.is_authenticated and user.has_perm(PUBLISH_PERMISSION))
+
+
+def _record_history(strategy: Strategy, history_type: str, user, reason: str | None) -> None:
+    """Write the strategy's history entry for a write that has just finished, tags included.
+
+    Without a user the entry names the signed-in user of the request, if there is one (through
+    simple-history's middleware); a command leaves it empty and says why in `reason`.
+    """
+    if user is not None:
+        strategy._history_user = user
+    strategy._change_reason = reason
+    try:
+        strategy_history.create_historical_record(strategy, history_type)
+    finally:
+        # Not left on the instance for a later save to pick up.
+        for attribute in ("_history_user", "_change_reason"):
+            vars(strategy).pop(attribute, None)
+
+
 @dataclass
 class SaveResult:
     strategy: Strategy
     created: bool
+    restored: bool = False  # the ID was a deleted strategy's, which the save brought back
 
 
-def save_strategy(data: StrategyData, *, vocabulary: Vocabulary | None = None) -> SaveResult:
-    """Create or update (by strategy ID) one strategy with its tags, atomically."""
+def save_strategy(
+    data: StrategyData,
+    *,
+    vocabulary: Vocabulary | None = None,
+    user=None,
+    reason: str | None = None,
+) -> SaveResult:
+    """Create or update (by strategy ID) one strategy with its tags, atomically.
+
+    An ID that belongs to a deleted strategy restores that strategy with the new data. `user` is
+    whoever asked for the write (None for a trusted operator's command); publishing or returning
+    to draft needs PUBLISH_PERMISSION. `reason` goes into the history entry.
+    """
     vocabulary = vocabulary or Vocabulary()
     errors: dict[str, list[str]] = {}
 
@@ -166,12 +212,27 @@ def save_strategy(data: StrategyData, *, vocabulary: Vocabulary | None = None) -
         if not strategy_id and "jurisdiction" not in errors:
             strategy_id = next_strategy_id(data.jurisdiction)
         strategy = (
-            Strategy.objects.select_for_update().filter(strategy_id=strategy_id).first()
+            Strategy.all_objects.select_for_update().filter(strategy_id=strategy_id).first()
             if strategy_id
             else None
         )
         created = strategy is None
         strategy = strategy or Strategy(strategy_id=strategy_id)
+        restored = strategy.deleted_at is not None
+        if (
+            user is not None
+            and Status.PUBLISHED in {strategy.status, data.status}
+            and (created or strategy.status != data.status)
+            and not can_publish(user)
+        ):
+            errors.setdefault("status", []).append(
+                _(
+                    "Only a reviewer may publish a strategy or take a published one back to "
+                    "draft. Save it as a draft and a reviewer will publish it."
+                )
+                if data.status == Status.PUBLISHED
+                else _("This strategy is published, and only a reviewer may take it back to draft.")
+            )
         strategy.title = data.title
         strategy.jurisdiction_id = data.jurisdiction
         strategy.adoption_date = data.adoption_date
@@ -180,6 +241,7 @@ def save_strategy(data: StrategyData, *, vocabulary: Vocabulary | None = None) -
         strategy.summary = data.summary
         strategy.source_url = data.source_url
         strategy.synthetic = False  # real data written over a synthetic record makes it real
+        strategy.deleted_at = strategy.deleted_by = None
         try:
             # The constraints repeat the ID checks that clean() words better.
             strategy.full_clean(validate_constraints=not errors and "strategy_id" not in errors)
@@ -191,14 +253,59 @@ def save_strategy(data: StrategyData, *, vocabulary: Vocabulary | None = None) -
         if errors:
             raise StrategyValidationError(errors)
 
-        strategy.save()
-        strategy.crime_types.set(crime_type_ids)
-        strategy.articles.set(article_ids)
-        strategy.cross_cutting_issues.set(issue_ids)
+        # The history entry is written below, once the tags are set.
+        strategy.skip_history_when_saving = True
+        try:
+            strategy.save()
+            strategy.crime_types.set(crime_type_ids)
+            strategy.articles.set(article_ids)
+            strategy.cross_cutting_issues.set(issue_ids)
+        finally:
+            del strategy.skip_history_when_saving
         if data.attachments is not None:
             strategy.attachments.all().delete()
             Attachment.objects.bulk_create(
                 Attachment(strategy=strategy, file=a.file, title=a.title, language=a.language)
                 for a in data.attachments
             )
-    return SaveResult(strategy=strategy, created=created)
+        if restored and not reason:
+            reason = _("Restored by saving its ID again")
+        _record_history(strategy, "+" if created else "~", user, reason)
+    return SaveResult(strategy=strategy, created=created, restored=restored)
+
+
+def delete_strategy(strategy: Strategy, user=None, *, reason: str | None = None) -> bool:
+    """Mark a strategy deleted: it leaves every public page, count, feed, export, the API and the
+    facet index, and keeps its tags, attachments and history for `restore_strategy()`.
+
+    Returns False when it was deleted already.
+    """
+    with transaction.atomic():
+        strategy = Strategy.all_objects.select_for_update().get(pk=strategy.pk)
+        if strategy.deleted_at is not None:
+            return False
+        strategy.deleted_at = timezone.now()
+        strategy.deleted_by = user
+        _save_marker(strategy, user, reason or _("Deleted"))
+    return True
+
+
+def restore_strategy(strategy: Strategy, user=None, *, reason: str | None = None) -> bool:
+    """Bring a deleted strategy back as it was. Returns False when it was not deleted."""
+    with transaction.atomic():
+        strategy = Strategy.all_objects.select_for_update().get(pk=strategy.pk)
+        if strategy.deleted_at is None:
+            return False
+        strategy.deleted_at = strategy.deleted_by = None
+        _save_marker(strategy, user, reason or _("Restored"))
+    return True
+
+
+def _save_marker(strategy: Strategy, user, reason: str) -> None:
+    strategy.skip_history_when_saving = True
+    try:
+        # `updated_at` too: caches of the record and of the lists it leaves or rejoins go stale.
+        strategy.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    finally:
+        del strategy.skip_history_when_saving
+    _record_history(strategy, "~", user, reason)

@@ -245,7 +245,8 @@ def _insert_tags(rows: dict[str, list[tuple[int, int]]]) -> None:
 def generate(total: int, seed: int, progress: Callable[[int], None] = lambda n: None) -> int:
     """Create `total` synthetic strategies; returns how many were created."""
     vocabulary = Vocabulary.from_database()
-    taken = set(Strategy.objects.values_list("strategy_id", flat=True))
+    # Deleted strategies keep their IDs (a restore gives them back).
+    taken = set(Strategy.all_objects.values_list("strategy_id", flat=True))
     batch: list[SyntheticStrategy] = []
     created = 0
 
@@ -270,12 +271,20 @@ def generate(total: int, seed: int, progress: Callable[[int], None] = lambda n: 
             flush()
     if batch:
         flush()
+    if connection.vendor == "postgresql":
+        # Fresh statistics, or the planner keeps planning for the empty tables it last saw.
+        with connection.cursor() as cursor:
+            for table in [
+                "strategies_strategy",
+                *(t._meta.db_table for t, _c in THROUGH_TABLES.values()),
+            ]:
+                cursor.execute(f'ANALYZE "{table}"')
     return created
 
 
 def remove_synthetic() -> int:
     """Delete every synthetic strategy and its tags; real records are untouched."""
-    synthetic = Strategy.objects.filter(synthetic=True)
+    synthetic = Strategy.all_objects.filter(synthetic=True)
     with transaction.atomic():
         Attachment.objects.filter(strategy__synthetic=True).delete()
         for through, _column in THROUGH_TABLES.values():

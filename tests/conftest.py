@@ -21,3 +21,25 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture
 def sample_page_bytes() -> bytes:
     return SAMPLE_PAGE.read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def fresh_facet_index():
+    """Each test starts without a cached facet index: a test's rollback can leave the database
+    as it was while the catalogue version has moved on (PostgreSQL sequences are not rolled
+    back), so an index cached by an earlier test could otherwise look current."""
+    from strategies.facet_index import forget_index
+
+    forget_index()
+    yield
+    forget_index()
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Each test starts in English: a request to /ar/… leaves Arabic active in its thread."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")

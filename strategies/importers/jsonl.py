@@ -18,6 +18,8 @@ from .outcome import DryRunRollback, FileOutcome
 def import_strategy_lines(
     lines: Iterable[bytes | str], *, source: str, dry_run: bool = False
 ) -> FileOutcome:
+    # Run by a trusted operator's command: no user, and the file named in each history entry.
+    reason = f"import_strategies {source}"
     outcome = FileOutcome(source=source, dry_run=dry_run)
     vocabulary = Vocabulary()
     seen: dict[str, int] = {}
@@ -56,7 +58,7 @@ def import_strategy_lines(
                 seen[data.strategy_id] = number
                 try:
                     with transaction.atomic():
-                        result = save_strategy(data, vocabulary=vocabulary)
+                        result = save_strategy(data, vocabulary=vocabulary, reason=reason)
                 except StrategyValidationError as error:
                     outcome.errors.extend(
                         f"{where}: {data.strategy_id}: {message}" for message in error.messages()

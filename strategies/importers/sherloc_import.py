@@ -124,8 +124,14 @@ def import_sherloc_page(
     dry_run: bool = False,
     vocabulary: SherlocVocabulary | None = None,
     save_vocabulary: Vocabulary | None = None,
+    user=None,
+    reason: str | None = None,
 ) -> FileOutcome:
-    """Parse one page and create or update its strategy; nothing is written if anything fails."""
+    """Parse one page and create or update its strategy; nothing is written if anything fails.
+
+    `user` is the editor importing (None for a command); `reason` goes into the history entry,
+    by default the command and the page's source.
+    """
     outcome = FileOutcome(source=source, dry_run=dry_run)
     preview = preview_sherloc_page(
         content, source=source, status=status, language=language, vocabulary=vocabulary
@@ -135,7 +141,12 @@ def import_sherloc_page(
         return outcome
     try:
         with transaction.atomic():
-            result = save_strategy(preview.data, vocabulary=save_vocabulary)
+            result = save_strategy(
+                preview.data,
+                vocabulary=save_vocabulary,
+                user=user,
+                reason=reason or f"import_sherloc {source}",
+            )
             bucket = outcome.created if result.created else outcome.updated
             bucket.append(result.strategy.strategy_id)
             if dry_run:

@@ -11,6 +11,14 @@ from .factories import make_strategy
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True, params=["index", "sql"])
+def engine(request, settings):
+    """Every facet test runs against both engines: the bitmap index and plain SQL."""
+    settings.SEARCH_ENGINE = request.param
+    return request.param
+
+
 D = datetime.date
 
 
@@ -76,7 +84,7 @@ def catalogue():
 
 
 def ids(query: StrategyQuery) -> list[str]:
-    return list(StrategySearch(query).results().values_list("strategy_id", flat=True))
+    return [strategy.strategy_id for strategy in StrategySearch(query).results()]
 
 
 def counts(query: StrategyQuery, facet: str) -> dict[str, int]:

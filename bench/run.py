@@ -1,0 +1,350 @@
+#!/usr/bin/env python
+"""Benchmark the catalogue's search against plain SQL and the Django admin, on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sherlock_bench \\
+        .venv/bin/python bench/run.py --strategies 100000
+
+It fills the database with synthetic strategies up to --strategies (generate_strategies), then
+times, server-side and in-process (Django's test client: no network, no browser), a fixed mix
+of search-page and API requests, the strategy page, the API detail and a 10,000-row export. Each
+listing request is also answered (a) with plain SQL GROUP BY facet queries and (b) by a Django
+admin change list with its facet counts shown, for the same filters, in the same run; the table
+gives medians, 95th percentiles and the ratios. Then: facet index build time and size, peak
+memory, export memory growth, and import rates. --verbose prints EXPLAIN ANALYZE of the main
+queries. This is not a test: it prints figures, run it on purpose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sherlock.settings")
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# The benchmark measures the server, not the throttle that protects it.
+os.environ.setdefault("API_ANON_RATE", "1000000/min")
+os.environ.setdefault("API_EXPORT_RATE", "1000000/min")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.http import QueryDict  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import override_settings, setup_test_environment  # noqa: E402
+
+from strategies.facet_index import current_index, forget_index  # noqa: E402
+from strategies.filters import StrategyFilterSet  # noqa: E402
+from strategies.importers.jsonl import import_strategy_lines  # noqa: E402
+from strategies.importers.sherloc_import import import_sherloc_page, sherloc_vocabulary  # noqa: E402
+from strategies.models import Strategy  # noqa: E402
+from strategies.search import FACETS, StrategySearch  # noqa: E402
+from strategies.services import Vocabulary  # noqa: E402
+from taxonomy.models import Article, CrimeType, CrossCuttingIssue  # noqa: E402
+
+ALL_FACETS = ",".join(FACETS)
+PAGE_SIZE = 20
+
+
+def rss_peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_now_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak() -> None:
+    # Writing 5 resets the peak resident set size (VmHWM) on Linux.
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def timed(function, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def get(client: Client, url: str, status: int = 200) -> None:
+    response = client.get(url)
+    if response.status_code != status:
+        raise SystemExit(f"{url} answered {response.status_code}: {response.content[:300]!r}")
+    if response.streaming:
+        for _chunk in response.streaming_content:
+            pass
+
+
+def listing_queries(top_jurisdictions: list[str]) -> list[tuple[str, str]]:
+    first, second = top_jurisdictions[:2]
+    return [
+        ("no filter", ""),
+        ("jurisdiction", f"jurisdiction={first}"),
+        ("region", "region=150"),
+        ("crime type", "crime_type=drugs"),
+        ("article", "article=UNTOC-11"),
+        ("issue subtree", "issue=investigation"),
+        ("year range", "adopted_from=2015&adopted_to=2020"),
+        ("2 facets", "crime_type=drugs&article=UNTOC-5"),
+        ("3 facets", "region=002&crime_type=corruption&issue=prevention"),
+        (
+            "4 facets",
+            f"jurisdiction={first}&jurisdiction={second}&crime_type=firearms"
+            "&article=UNTOC-11&adopted_from=2010",
+        ),
+        ("2 subtrees", "issue=victims/victims-of-crime&issue=witnesses"),
+        ("text, common", "q=extradition"),
+        ("text, phrase", 'q="joint investigations"'),
+        ("text, misspelt", "q=firarms"),
+        ("deep page", "page=200"),
+    ]
+
+
+def admin_params(query_string: str) -> str:
+    """The same filters as Django admin list-filter parameters (one value per filter: the admin
+    has no OR within a filter; regions and subtrees have no admin filter, leaves stand in)."""
+    params = QueryDict(query_string)
+    out = QueryDict(mutable=True)
+    if "jurisdiction" in params:
+        out["jurisdiction__code__exact"] = params["jurisdiction"]
+    if "crime_type" in params:
+        out["crime_types__id__exact"] = CrimeType.objects.get(slug=params["crime_type"]).pk
+    if "article" in params:
+        out["articles__id__exact"] = Article.objects.get(code=params["article"]).pk
+    if "issue" in params:
+        leaf = CrossCuttingIssue.objects.leaves().subtree(params["issue"]).first()
+        out["cross_cutting_issues__id__exact"] = leaf.pk
+    if "adopted_from" in params:
+        out["adoption_date__gte"] = f"{params['adopted_from']}-01-01"
+    if "adopted_to" in params:
+        out["adoption_date__lte"] = f"{params['adopted_to']}-12-31"
+    if "q" in params:
+        out["q"] = params["q"].strip('"')
+    if "page" in params:
+        out["p"] = params["page"]
+    return out.urlencode()
+
+
+def sql_baseline(query_string: str) -> None:
+    """Baseline (a): the same answer from plain SQL GROUP BY facet queries and a SQL page."""
+    params = QueryDict(query_string)
+    filterset = StrategyFilterSet(params)
+    filterset.is_valid()
+    search = StrategySearch(filterset.to_query(), engine="sql")
+    search.facet_counts(FACETS)
+    results = search.results()
+    results.count()
+    page = int(params.get("page", 1))
+    list(results[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+
+
+def explain(label: str, queryset) -> None:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        plan = "\n    ".join(row[0] for row in cursor.fetchall())
+    print(f"\n-- {label}\n    {plan}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--strategies", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=20, help="runs per request (ours)")
+    parser.add_argument("--baseline-repeat", type=int, default=3, help="runs per baseline")
+    parser.add_argument("--skip-admin", action="store_true", help="no admin baseline")
+    parser.add_argument("--verbose", action="store_true", help="EXPLAIN ANALYZE the queries")
+    options = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("The benchmark runs on PostgreSQL: set DATABASE_URL=postgres://…")
+    setup_test_environment()
+
+    call_command("migrate", verbosity=0)
+    call_command("load_vocabularies", verbosity=0)
+    missing = options.strategies - Strategy.objects.count()
+    if missing > 0:
+        print(f"Generating {missing} synthetic strategies…")
+        started = time.perf_counter()
+        call_command("generate_strategies", missing, seed=1, no_progress=True)
+        print(f"  generated in {time.perf_counter() - started:.1f} s")
+    total = Strategy.objects.count()
+
+    forget_index()
+    reset_peak()
+    before_index = rss_now_mb()
+    started = time.perf_counter()
+    index = current_index()
+    build_seconds = time.perf_counter() - started
+    index_bytes = sum(rows.bits.nbytes for rows in index.facets.values()) + sum(
+        array.nbytes for array in (index.pks, index.dates, index.published, *index.orders.values())
+    )
+    print(
+        f"\n{total} strategies; facet index built in {build_seconds:.2f} s, "
+        f"{index_bytes / 2**20:.1f} MB of arrays, "
+        f"build peak {rss_peak_mb() - before_index:.0f} MB above {before_index:.0f} MB"
+    )
+
+    top = list(
+        Strategy.objects.values_list("jurisdiction_id", flat=True)
+        .order_by()
+        .annotate(n=django.db.models.Count("pk"))
+        .order_by("-n")[:2]
+    )
+    client = Client()
+    admin_user = get_user_model().objects.filter(username="bench-admin").first()
+    if admin_user is None:
+        admin_user = get_user_model().objects.create_superuser("bench-admin", "", None)
+    admin_client = Client()
+    admin_client.force_login(admin_user)
+
+    rows = []
+    for name, query_string in listing_queries(top):
+        qs = f"?{query_string}" if query_string else ""
+        api_qs = f"?{query_string}&facets={ALL_FACETS}" if query_string else f"?facets={ALL_FACETS}"
+        # The baselines answer the same question for both faces: time them once per query.
+        sql = timed(lambda q=query_string: sql_baseline(q), options.baseline_repeat)
+        admin = []
+        if not options.skip_admin:
+            admin_url = f"/baseline-admin/strategies/strategy/?{admin_params(query_string)}"
+            with override_settings(ROOT_URLCONF="bench.baseline_admin"):
+                admin = timed(lambda u=admin_url: get(admin_client, u), options.baseline_repeat)
+        for face, url in (("page", f"/strategies/{qs}"), ("api", f"/api/v1/strategies/{api_qs}")):
+            get(client, url)  # warm
+            ours = timed(lambda url=url: get(client, url), options.repeat)
+            rows.append((f"{face}: {name}", ours, sql, admin, "q=" in query_string))
+
+    sample_ids = list(
+        Strategy.objects.filter(status="published")
+        .order_by("?")
+        .values_list("strategy_id", flat=True)[:5]
+    )
+    detail_rows = []
+    for face, pattern in (
+        ("strategy page", "/strategies/{}/"),
+        ("api detail", "/api/v1/strategies/{}/"),
+    ):
+        urls = [pattern.format(strategy_id) for strategy_id in sample_ids]
+        for url in urls:
+            get(client, url)
+        times = []
+        for _ in range(options.repeat):
+            for url in urls:
+                times += timed(lambda url=url: get(client, url), 1)
+        detail_rows.append((face, times))
+
+    # A 10,000-row export: a region holding about that many, else the first 10,000 by order.
+    export_filter = "region=150"
+    export_count = (
+        StrategySearch(StrategyFilterSet(QueryDict(export_filter)).to_query()).results().count()
+    )
+    export_times = timed(lambda: get(client, f"/strategies/export.jsonl?{export_filter}"), 3)
+
+    reset_peak()
+    before_export = rss_now_mb()
+    started = time.perf_counter()
+    get(client, "/api/v1/strategies/export.jsonl")
+    full_export_seconds = time.perf_counter() - started
+    export_growth = rss_peak_mb() - before_export
+
+    # Import rates, inside transactions that are rolled back.
+    sample = (PROJECT / "fixtures" / "samples" / "GBR0007s.txt").read_text(encoding="utf-8")
+    pages = [sample.replace("GBR0007s", f"GBR{1000 + n:04d}s") for n in range(200)]
+    vocabulary, save_vocabulary = sherloc_vocabulary(), Vocabulary()
+    started = time.perf_counter()
+    with transaction.atomic():
+        for n, page in enumerate(pages):
+            outcome = import_sherloc_page(
+                page.encode(), source=f"page-{n}", vocabulary=vocabulary,
+                save_vocabulary=save_vocabulary,
+            )  # fmt: skip
+            assert outcome.ok, outcome.errors
+        transaction.set_rollback(True)
+    sherloc_rate = len(pages) / (time.perf_counter() - started)
+
+    from strategies.exporters import strategy_json_lines
+
+    lines = list(strategy_json_lines(Strategy.objects.filter(synthetic=True)[:5000]))
+    started = time.perf_counter()
+    outcome = import_strategy_lines(lines, source="bench", dry_run=True)
+    assert outcome.ok, outcome.errors[:3]
+    jsonl_rate = len(lines) / (time.perf_counter() - started)
+
+    print(
+        f"\n{'request':<34}{'ours p50':>9}{'p95':>8}{'SQL p50':>10}{'×':>7}"
+        f"{'admin p50':>11}{'×':>8}  budget"
+    )
+    for label, ours, sql, admin, text in rows:
+        budget = 150 if text else 50
+        ok = "ok" if p95(ours) <= budget else "OVER"
+        admin_p50 = statistics.median(admin) if admin else float("nan")
+        ours_p50, sql_p50 = statistics.median(ours), statistics.median(sql)
+        print(
+            f"{label:<34}{ours_p50:>9.1f}{p95(ours):>8.1f}"
+            f"{sql_p50:>10.1f}{sql_p50 / ours_p50:>7.1f}"
+            f"{admin_p50:>11.0f}{admin_p50 / ours_p50:>8.0f}  ≤{budget} {ok}"
+        )
+    for label, times in detail_rows:
+        ok = "ok" if p95(times) <= 20 else "OVER"
+        print(
+            f"{label:<34}{statistics.median(times):>9.1f}{p95(times):>8.1f}"
+            f"{'':>10}{'':>7}{'':>11}{'':>8}  ≤20 {ok}"
+        )
+    print(f"{f'export {export_count} rows (jsonl)':<34}{statistics.median(export_times):>9.0f}")
+
+    print(
+        f"\nfull export of {total} rows (API, JSON Lines): {full_export_seconds:.1f} s, "
+        f"peak memory growth {export_growth:.0f} MB (budget 50)"
+    )
+    print(f"peak memory of this worker: {rss_peak_mb():.0f} MB (VmHWM since the export)")
+    print(
+        f"import_sherloc: {sherloc_rate:.0f} pages/s (budget 200); "
+        f"import_strategies: {jsonl_rate:.0f} records/s (budget 2000)"
+    )
+
+    if options.verbose:
+        query = StrategyFilterSet(QueryDict("crime_type=drugs&issue=investigation")).to_query()
+        search = StrategySearch(query, engine="sql")
+        explain(
+            "SQL baseline: issue facet counts",
+            CrossCuttingIssue.objects.filter(
+                descendants__strategies__in=search.filtered(query.without("issue")).values("pk")
+            )
+            .values_list("path")
+            .annotate(n=django.db.models.Count("descendants__strategies")),
+        )
+        explain("SQL baseline: first page", search.results()[:PAGE_SIZE])
+        text = StrategySearch(StrategyFilterSet(QueryDict("q=extradition")).to_query())
+        explain("full-text match (GIN index)", text._text_matches(fuzzy=False).values("pk"))
+        explain(
+            "page rows by primary key",
+            Strategy.objects.filter(
+                pk__in=[int(pk) for pk in index.pks[:PAGE_SIZE]]
+            ).select_related("jurisdiction"),
+        )
+
+
+if __name__ == "__main__":
+    main()

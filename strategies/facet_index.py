@@ -1,0 +1,287 @@
+"""An in-process bitmap index of the catalogue for fast disjunctive facet counts.
+
+Each strategy gets a position; each facet value (a jurisdiction, a region at any level, a crime
+type, an article, a node of the cross-cutting tree with everything beneath it, an adoption year)
+is a row of bits over those positions, packed into uint64 words. A filter is then an OR of rows
+within a facet and an AND across facets, and a facet's counts are popcounts of its rows ANDed
+with the other facets' mask: a few milliseconds for 100,000 strategies, where GROUP BY queries
+take hundreds.
+
+The index is built from the database and rebuilt when the catalogue changes. Database triggers
+(migration 0004) bump `strategies_catalogueversion` on every write to strategies, their tags and
+the vocabularies, from any process; each search reads that one number (a primary-key lookup) and
+rebuilds the index when it moved. SQL stays in charge of full-text matching and of fetching the
+page of rows; `StrategySearch` compares against the plain SQL counts in tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection
+
+from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
+
+from .models import CatalogueVersion, Status, Strategy
+
+logger = logging.getLogger(__name__)
+
+# Adoption dates as day ordinals; strategies without one get this and match no date range.
+NO_DATE = -1
+
+
+@dataclass
+class FacetRows:
+    """One facet's values as rows of packed bits."""
+
+    codes: list[str]
+    bits: np.ndarray  # shape (len(codes), words), uint64
+
+    def __post_init__(self):
+        self.row_of = {code: row for row, code in enumerate(self.codes)}
+
+    def union(self, codes, words: int) -> np.ndarray:
+        rows = [self.row_of[code] for code in codes if code in self.row_of]
+        if not rows:
+            return np.zeros(words, dtype=np.uint64)
+        return np.bitwise_or.reduce(self.bits[rows], axis=0)
+
+    def counts(self, mask: np.ndarray) -> dict[str, int]:
+        totals = np.bitwise_count(self.bits & mask).sum(axis=1)
+        return {code: int(n) for code, n in zip(self.codes, totals, strict=True) if n}
+
+
+def _pack(flags: np.ndarray) -> np.ndarray:
+    """Bool array(s) over positions -> packed uint64 words (last axis)."""
+    padded = -flags.shape[-1] % 64
+    if padded:
+        pad = [(0, 0)] * (flags.ndim - 1) + [(0, padded)]
+        flags = np.pad(flags, pad)
+    return np.packbits(flags, axis=-1, bitorder="little").view(np.uint64)
+
+
+def _unpack(words: np.ndarray, size: int) -> np.ndarray:
+    return np.unpackbits(words.view(np.uint8), bitorder="little")[:size].astype(bool)
+
+
+def _rows_from_pairs(
+    codes: list[str], pairs_by_code: dict[str, np.ndarray], size: int
+) -> FacetRows:
+    flags = np.zeros((len(codes), size), dtype=bool)
+    for row, code in enumerate(codes):
+        positions = pairs_by_code.get(code)
+        if positions is not None and len(positions):
+            flags[row, positions] = True
+    return FacetRows(codes, _pack(flags))
+
+
+class FacetIndex:
+    def __init__(self, version: int):
+        self.version = version
+        self.built_in = 0.0
+
+    # -- building -------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, version: int) -> FacetIndex:
+        started = time.perf_counter()
+        index = cls(version)
+        rows = list(
+            Strategy.objects.order_by("pk").values_list(
+                "pk", "strategy_id", "jurisdiction_id", "adoption_date", "status"
+            )
+        )
+        size = len(rows)
+        index.size = size
+        index.words = (size + 63) // 64
+        index.pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=size)
+        dates = np.fromiter(
+            (r[3].toordinal() if r[3] else NO_DATE for r in rows), dtype=np.int32, count=size
+        )
+        index.dates = dates
+        index.published = _pack(
+            np.fromiter((r[4] == Status.PUBLISHED for r in rows), dtype=bool, count=size)
+        )
+        index.everything = _pack(np.ones(size, dtype=bool))
+
+        # Jurisdictions, and regions at every level through them.
+        jurisdiction_codes = sorted({r[2] for r in rows})
+        jurisdiction_of = np.array(
+            [jurisdiction_codes.index(r[2]) for r in rows] if size else [], dtype=np.int32
+        )
+        by_jurisdiction = {
+            code: np.flatnonzero(jurisdiction_of == i) for i, code in enumerate(jurisdiction_codes)
+        }
+        index.facets = {
+            "jurisdiction": _rows_from_pairs(jurisdiction_codes, by_jurisdiction, size),
+        }
+        regions_of = {
+            code: [c for c in (region, subregion, intermediate) if c]
+            for code, region, subregion, intermediate in Jurisdiction.objects.values_list(
+                "code", "region__code", "subregion__code", "intermediate_region__code"
+            )
+        }
+        by_region: dict[str, list[np.ndarray]] = {}
+        for code, positions in by_jurisdiction.items():
+            for region in regions_of.get(code, []):
+                by_region.setdefault(region, []).append(positions)
+        index.facets["region"] = _rows_from_pairs(
+            sorted(by_region), {k: np.concatenate(v) for k, v in by_region.items()}, size
+        )
+
+        # Tags: one query per through table, grouped per value.
+        index.facets["crime_type"] = index._tag_rows(
+            Strategy.crime_types.through, "crimetype_id",
+            dict(CrimeType.objects.values_list("pk", "slug")),
+        )  # fmt: skip
+        index.facets["article"] = index._tag_rows(
+            Strategy.articles.through, "article_id", dict(Article.objects.values_list("pk", "code"))
+        )
+        leaves = index._tag_rows(
+            Strategy.cross_cutting_issues.through, "crosscuttingissue_id",
+            dict(CrossCuttingIssue.objects.values_list("pk", "path")),
+        )  # fmt: skip
+        index.facets["issue"] = index._issue_rows(leaves)
+
+        years = np.fromiter((r[3].year if r[3] else 0 for r in rows), dtype=np.int32, count=size)
+        year_codes = sorted({int(y) for y in years if y})
+        index.facets["year"] = _rows_from_pairs(
+            [str(y) for y in year_codes],
+            {str(y): np.flatnonzero(years == y) for y in year_codes},
+            size,
+        )
+
+        # Orders for listing pages, each a permutation of positions; ties by strategy ID.
+        id_rank = np.argsort(np.argsort(np.array([r[1] for r in rows], dtype=object)))
+        undated = dates == NO_DATE
+        index.orders = {
+            "newest": np.lexsort((id_rank, -dates.astype(np.int64), undated)),
+            "oldest": np.lexsort((id_rank, dates, undated)),
+        }
+        position_of = {pk: i for i, pk in enumerate(index.pks.tolist())}
+        index.orders["title"] = np.array(
+            [
+                position_of[pk]
+                for pk in Strategy.objects.order_by("title", "strategy_id").values_list(
+                    "pk", flat=True
+                )
+                if pk in position_of
+            ],
+            dtype=np.int64,
+        )
+        index.built_in = time.perf_counter() - started
+        logger.info("facet index of %d strategies built in %.2f s", size, index.built_in)
+        return index
+
+    def _positions(self, pks: np.ndarray) -> np.ndarray:
+        found = np.searchsorted(self.pks, pks)
+        found = np.clip(found, 0, max(self.size - 1, 0))
+        return found[self.pks[found] == pks] if self.size else found[:0]
+
+    def _tag_rows(self, through, column: str, code_of: dict[int, str]) -> FacetRows:
+        table = connection.ops.quote_name(through._meta.db_table)
+        grouped: dict[str, np.ndarray] = {}
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # One row per value with its strategies as an array: far fewer rows to move.
+                cursor.execute(
+                    f'SELECT "{column}", array_agg("strategy_id") FROM {table} GROUP BY 1'
+                )
+                for value, strategy_pks in cursor.fetchall():
+                    grouped[code_of[value]] = self._positions(np.array(strategy_pks, np.int64))
+            else:
+                cursor.execute(f'SELECT "{column}", "strategy_id" FROM {table}')
+                pairs = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
+                for value in np.unique(pairs[:, 0]):
+                    grouped[code_of[int(value)]] = self._positions(
+                        np.sort(pairs[pairs[:, 0] == value, 1])
+                    )
+        return _rows_from_pairs(sorted(grouped), grouped, self.size)
+
+    def _issue_rows(self, leaves: FacetRows) -> FacetRows:
+        """Every node's row is the OR of the tagged nodes beneath it (and itself)."""
+        paths = list(CrossCuttingIssue.objects.order_by("path").values_list("path", flat=True))
+        bits = np.zeros((len(paths), self.words), dtype=np.uint64)
+        row_of = {path: row for row, path in enumerate(paths)}
+        for path, leaf_row in leaves.row_of.items():
+            parts = path.split("/")
+            for depth in range(1, len(parts) + 1):
+                bits[row_of["/".join(parts[:depth])]] |= leaves.bits[leaf_row]
+        return FacetRows(paths, bits)
+
+    # -- querying -------------------------------------------------------------------------
+
+    def base(self, include_drafts: bool) -> np.ndarray:
+        return self.everything if include_drafts else self.published
+
+    def text_mask(self, pks) -> np.ndarray:
+        flags = np.zeros(self.size, dtype=bool)
+        flags[self._positions(np.sort(np.fromiter(pks, dtype=np.int64)))] = True
+        return _pack(flags)
+
+    def date_mask(self, adopted_from, adopted_to) -> np.ndarray | None:
+        if not adopted_from and not adopted_to:
+            return None
+        flags = self.dates != NO_DATE
+        if adopted_from:
+            flags &= self.dates >= adopted_from.toordinal()
+        if adopted_to:
+            flags &= self.dates <= adopted_to.toordinal()
+        return _pack(flags)
+
+    def selection_masks(self, query, text_mask=None) -> dict[str, np.ndarray]:
+        """The mask each facet's selection contributes ("year" for the date range)."""
+        masks = {}
+        for facet in ("jurisdiction", "region", "crime_type", "article", "issue"):
+            selected = getattr(query, facet)
+            if selected:
+                masks[facet] = self.facets[facet].union(selected, self.words)
+        dates = self.date_mask(query.adopted_from, query.adopted_to)
+        if dates is not None:
+            masks["year"] = dates
+        if text_mask is not None:
+            masks["text"] = text_mask
+        return masks
+
+    @staticmethod
+    def combine(base: np.ndarray, masks: dict[str, np.ndarray], without: str = "") -> np.ndarray:
+        combined = base
+        for facet, mask in masks.items():
+            if facet != without:
+                combined = combined & mask
+        return combined
+
+    def counts(self, facet: str, base: np.ndarray, masks: dict[str, np.ndarray]) -> dict[str, int]:
+        return self.facets[facet].counts(self.combine(base, masks, without=facet))
+
+    def ordered_pks(self, mask: np.ndarray, ordering: str) -> np.ndarray:
+        order = self.orders[ordering]
+        matching = _unpack(mask, self.size)
+        return self.pks[order[matching[order]]]
+
+
+_lock = threading.Lock()
+_index: FacetIndex | None = None
+
+
+def current_index() -> FacetIndex:
+    """The index for the catalogue as it is now; rebuilt when the stored version moved."""
+    global _index
+    version = CatalogueVersion.current()
+    index = _index
+    if index is not None and index.version == version:
+        return index
+    with _lock:
+        if _index is None or _index.version != version:
+            _index = FacetIndex.build(version)
+        return _index
+
+
+def forget_index() -> None:
+    """Drop this process's index (tests that rebuild the database use this)."""
+    global _index
+    _index = None

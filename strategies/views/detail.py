@@ -1,0 +1,125 @@
+"""A strategy's own page and its canonical JSON. Drafts are never public: they answer 404."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from taxonomy.models import CrossCuttingIssue
+
+from ..canonical import to_canonical
+from ..citation import Citation, citation_bibtex, citation_text
+from ..models import Attachment, Strategy
+from ..related import related_strategies
+
+
+def record_queryset() -> QuerySet[Strategy]:
+    """Published strategies with everything their page shows, in six queries whatever the number
+    of tags: the strategy with its jurisdiction, region and sub-region; crime types; articles with
+    their instruments; tagged cross-cutting issues; the lineage (ancestors and self) of every
+    tagged issue, all in one query; attachments. Related strategies are a seventh
+    (strategies.related). A record with no cross-cutting issue skips the lineage query.
+    """
+    return (
+        Strategy.objects.published()
+        .with_tags()
+        .select_related("jurisdiction__region", "jurisdiction__subregion")
+        .prefetch_related(
+            Prefetch(
+                "cross_cutting_issues__lineage",
+                queryset=CrossCuttingIssue.objects.order_by("depth"),
+            )
+        )
+    )
+
+
+@dataclass
+class IssueNode:
+    """A node of the tree of a record's cross-cutting issues: a tagged issue or its ancestor."""
+
+    issue: CrossCuttingIssue
+    tagged: bool = False
+    children: list[IssueNode] = field(default_factory=list)
+
+
+def issue_tree(tagged: list[CrossCuttingIssue]) -> list[IssueNode]:
+    """The tagged issues under their ancestors, siblings in the vocabulary's order.
+
+    Each tagged issue must carry its prefetched `lineage` (itself and its ancestors), so the
+    tree is built without a query.
+    """
+    nodes: dict[str, IssueNode] = {}
+    tagged_paths = {issue.path for issue in tagged}
+    for issue in tagged:
+        for node in issue.lineage.all():
+            nodes.setdefault(node.path, IssueNode(node, tagged=node.path in tagged_paths))
+    roots: list[IssueNode] = []
+    for path, node in nodes.items():
+        parent = nodes.get(path.rpartition("/")[0])
+        (parent.children if parent else roots).append(node)
+    for node in nodes.values():
+        node.children.sort(key=lambda child: child.issue.position)
+    return sorted(roots, key=lambda root: root.issue.position)
+
+
+@dataclass
+class AttachmentEntry:
+    attachment: Attachment
+    size: int | None  # None when the file is missing from the media store
+
+
+def _attachment_entries(strategy: Strategy) -> list[AttachmentEntry]:
+    entries = []
+    for attachment in strategy.attachments.all():
+        try:
+            size = attachment.file.size
+        except OSError:
+            # A missing file should not take the whole record page down with it.
+            size = None
+        entries.append(AttachmentEntry(attachment, size))
+    return entries
+
+
+@require_safe
+def strategy_detail(request, strategy_id: str):
+    strategy = get_object_or_404(record_queryset(), strategy_id=strategy_id)
+    page_url = request.build_absolute_uri(reverse("strategies:detail", args=[strategy_id]))
+    citation = Citation(
+        author=strategy.jurisdiction.name,
+        title=strategy.title,
+        strategy_id=strategy.strategy_id,
+        adopted=strategy.adoption_date,
+        url=page_url,
+        accessed=timezone.localdate(),
+        catalogue=_("Strategies against organized crime catalogue"),
+    )
+    language = get_language()
+    context = {
+        "strategy": strategy,
+        "issue_tree": issue_tree(list(strategy.cross_cutting_issues.all())),
+        "attachments": _attachment_entries(strategy),
+        "related": list(related_strategies(strategy)),
+        # The record's own language, marked where it differs from the interface's so that
+        # screen readers and hyphenation treat the title and summary right.
+        "record_lang": strategy.language if strategy.language != language else "",
+        "record_dir": "rtl" if strategy.language in settings.LANGUAGES_BIDI else "ltr",
+        "citation_text": citation_text(citation),
+        "citation_bibtex": citation_bibtex(citation),
+    }
+    return render(request, "strategies/strategy_detail.html", context)
+
+
+@require_safe
+def strategy_json(request, strategy_id: str):
+    """The canonical form, the same as one line of the JSON Lines export."""
+    strategy = get_object_or_404(Strategy.objects.published().with_tags(), strategy_id=strategy_id)
+    return JsonResponse(to_canonical(strategy), json_dumps_params={"ensure_ascii": False})
