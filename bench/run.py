@@ -29,6 +29,9 @@ sys.path.insert(0, str(PROJECT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sherlock.settings")
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# In-process requests over plain HTTP, static files served from the source folders.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("STATICFILES_MANIFEST", "0")
 # The benchmark measures the server, not the throttle that protects it.
 os.environ.setdefault("API_ANON_RATE", "1000000/min")
 os.environ.setdefault("API_EXPORT_RATE", "1000000/min")

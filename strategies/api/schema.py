@@ -3,6 +3,7 @@ responses that every operation shares."""
 
 import django_filters
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension, _NoHint
 from drf_spectacular.openapi import AutoSchema
@@ -33,12 +34,18 @@ class ParsingFiltersExtension(DjangoFilterExtension):
         return str if filter_method is not None and hint is _NoHint else hint
 
     def _get_explicit_filter_choices(self, filter_field):
-        if isinstance(filter_field, CodeFilter):
-            extra = filter_field.extra
-            return list(extra["vocabulary"].objects.values_list(extra["code_field"], flat=True))
-        choices = filter_field.extra.get("choices")
-        if callable(choices):
-            return [code for code, _label in choices()]
+        try:
+            if isinstance(filter_field, CodeFilter):
+                extra = filter_field.extra
+                codes = extra["vocabulary"].objects.values_list(extra["code_field"], flat=True)
+                return list(codes)
+            choices = filter_field.extra.get("choices")
+            if callable(choices):
+                return [code for code, _label in choices()]
+        except DatabaseError:
+            # No tables yet (`check --deploy` before the first migrate): list no codes rather
+            # than fail.
+            return None
         return super()._get_explicit_filter_choices(filter_field)
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
