@@ -109,6 +109,14 @@ class StrategyForm(forms.ModelForm):
         required=False,
     )
 
+    # A URL typed without a scheme is taken as https:// (Django 6's default, chosen now).
+    source_url = forms.URLField(
+        label=_model_label("source_url"),
+        max_length=Strategy._meta.get_field("source_url").max_length,
+        required=False,
+        assume_scheme="https",
+    )
+
     class Meta:
         model = Strategy
         fields = [

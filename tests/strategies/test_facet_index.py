@@ -120,18 +120,30 @@ def test_index_follows_edits_made_by_another_process():
         url = f"sqlite:///{settings_dict['NAME']}"
     script = (
         "from strategies.models import Strategy;"
-        "Strategy.objects.filter(synthetic=True, status='published')"
-        ".exclude(crime_types__slug='drugs').update(status='draft')"
+        "print(Strategy.objects.filter(synthetic=True, status='published')"
+        ".exclude(crime_types__slug='drugs').update(status='draft'))"
     )
-    subprocess.run(
+    other = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", script],
         cwd=PROJECT,
         env={**os.environ, "DATABASE_URL": url, "DEBUG": "1"},
-        check=True,
         capture_output=True,
+        text=True,
     )
+    assert other.returncode == 0, other.stderr
+    changed = int(other.stdout.split()[-1])
+    assert changed > 0, other.stdout + other.stderr
+    assert Strategy.objects.filter(status=Status.DRAFT).count() >= changed
     after = StrategySearch(query).facet_counts()
     assert after != before
     assert sum(after["jurisdiction"].values()) == sum(before["jurisdiction"].values())
     assert sum(after["crime_type"].values()) < sum(before["crime_type"].values())
     compare(query)
+
+
+def test_version_still_moves_after_a_flush_emptied_its_table(synthetic_catalogue):
+    CatalogueVersion.objects.all().delete()  # what `manage.py flush` and test teardown do
+    before = CatalogueVersion.current()
+    Strategy.objects.filter(pk=Strategy.objects.order_by("pk").first().pk).update(title="Edited")
+    assert CatalogueVersion.current() != before
+    compare(StrategyQuery())
