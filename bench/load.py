@@ -185,12 +185,12 @@ def main() -> None:
     manage("migrate", "--noinput", env=env)
     manage("load_vocabularies", env=env)
     manage("collectstatic", "--noinput", env=env)
-    count = int(manage("shell", "-c", "from strategies.models import Strategy;"
+    count = int(manage("shell", "-v", "0", "-c", "from strategies.models import Strategy;"
                        "print(Strategy.objects.count())", env=env))  # fmt: skip
     if count < options.strategies:
         manage("generate_strategies", str(options.strategies - count), "--no-progress", env=env)
     strategy_ids = manage(
-        "shell", "-c",
+        "shell", "-v", "0", "-c",
         "from strategies.models import Strategy;"
         "print(' '.join(Strategy.objects.filter(status='published')"
         ".values_list('strategy_id', flat=True)[:2000]))",
@@ -236,9 +236,11 @@ def main() -> None:
         server.wait(timeout=30)
         manage(
             "shell",
+            "-v",
+            "0",
             "-c",
             "from strategies.models import Strategy;"
-            "Strategy.objects.filter(strategy_id__regex=r'^GBR2[0-9]{3}s$').delete()",
+            "Strategy.all_objects.filter(strategy_id__regex=r'^GBR2[0-9]{3}s$').delete()",
             env=env,
         )
 
