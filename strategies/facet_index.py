@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection
+from django.db.models import Max
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
@@ -173,6 +174,8 @@ class FacetIndex:
             ],
             dtype=np.int64,
         )
+        # For HTTP Last-Modified: deleting a strategy also stamps it, so count deleted rows too.
+        index.last_modified = Strategy.all_objects.aggregate(latest=Max("updated_at"))["latest"]
         index.built_in = time.perf_counter() - started
         logger.info("facet index of %d strategies built in %.2f s", size, index.built_in)
         return index

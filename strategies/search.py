@@ -102,13 +102,13 @@ class StrategySearch:
         self.engine = engine or settings.SEARCH_ENGINE
 
     @cached_property
-    def _index(self):
+    def index(self):
         return current_index()
 
     def _text_mask(self):
         if not self.query.text:
             return None
-        return self._index.text_mask(
+        return self.index.text_mask(
             self._text_matches(fuzzy=self.fuzzy).values_list("pk", flat=True)
         )
 
@@ -202,10 +202,10 @@ class StrategySearch:
     def _text_mask(self):
         if not self.query.text:
             return None
-        return self._index.text_mask(self._text_match_pks)
+        return self.index.text_mask(self._text_match_pks)
 
     def _ordered_pks(self):
-        index = self._index
+        index = self.index
         mask = index.combine(
             index.base(self.include_drafts), index.selection_masks(self.query, self._text_mask())
         )
@@ -292,7 +292,7 @@ class StrategySearch:
     def facet_counts(self, names=FACETS) -> dict[str, dict[str, int]]:
         """Just the numbers: {facet: {code: count}} for non-zero counts."""
         if self.engine == "index":
-            index = self._index
+            index = self.index
             base = index.base(self.include_drafts)
             masks = index.selection_masks(self.query, self._text_mask())
             return {name: index.counts(name, base, masks) for name in names}

@@ -1,12 +1,11 @@
 """HTTP validators (ETag, Last-Modified) for strategy lists and records, and 304 answers.
 
-A list's validators come from one aggregate query over the matching set (how many, and the latest
-`updated_at`) together with everything else the response depends on (the query string, the
-language, whether drafts are visible, the host in its URLs), so a conditional request that matches
-costs that one query and nothing more. Editing a strategy bumps its `updated_at` (every write goes
-through `save_strategy()`, the admin included), which changes the validators of every list it is
-in; deleting one changes the count (which If-None-Match sees and If-Modified-Since alone cannot).
-Vocabulary label edits, which change facet labels, do not change them.
+A list's validators stand for everything the response depends on: the state of the data, the
+query string, the language, whether drafts are visible, the host in its URLs. With the facet
+index the state of the data is the catalogue version, which any write moves (from any process,
+vocabulary labels included), so a conditional request costs one query; with the SQL engine it
+is the matching set's size and latest `updated_at`, one aggregate query (label edits are not
+seen there). A record's validators are its own `updated_at`.
 """
 
 import datetime
@@ -63,14 +62,24 @@ class ListState:
 
 
 def list_state(search: StrategySearch, request) -> ListState:
-    """The matching set's size and validators, in one query."""
-    state = search.filtered().aggregate(count=Count("pk"), latest=Max("updated_at"))
+    """The matching set's size and validators.
+
+    With the facet index, from the index itself: the catalogue version (which any write moves,
+    vocabulary labels included) stands for the state of the data, at no query cost. With the SQL
+    engine, one aggregate query over the matching set.
+    """
+    if search.engine == "index":
+        index = search.index
+        count, latest, version = search.results().count(), index.last_modified, index.version
+    else:
+        state = search.filtered().aggregate(count=Count("pk"), latest=Max("updated_at"))
+        count, latest, version = state["count"], state["latest"], None
     parameters = sorted((name, sorted(values)) for name, values in request.query_params.lists())
     etag = _etag(
         API_VERSION, "list", request.get_host(), get_language(), search.include_drafts,
-        parameters, state["count"], state["latest"],
+        parameters, count, latest, version,
     )  # fmt: skip
-    return ListState(state["count"], Validators(etag, state["latest"], search.include_drafts))
+    return ListState(count, Validators(etag, latest, search.include_drafts))
 
 
 def record_validators(strategy: Strategy, request) -> Validators:
