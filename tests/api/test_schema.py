@@ -128,3 +128,41 @@ def test_every_get_endpoint_answers_as_its_schema_says(api_schema, mode, checks)
         # The schema is precise enough for valid requests to reach real answers.
         assert statuses["GET /api/v1/strategies/"][200] > 0
         assert statuses["GET /api/v1/strategies/{strategy_id}/"][200] > 0
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_writes_as_an_editor_never_fail_with_a_server_error(api_schema, token_client, mode):
+    """POST, PUT and PATCH fuzzed as an editor holding every write permission, against the
+    test database: whatever the body, the answer is a documented 2xx or 4xx, never a 5xx, and a
+    refused write says why in the API's error shape."""
+    editor = token_client("fuzzing-editor", "add_strategy", "change_strategy", "publish_strategy")
+    authorization = editor._credentials["HTTP_AUTHORIZATION"]
+    operations = [
+        result.ok()
+        for method in ("POST", "PUT", "PATCH")
+        for result in api_schema.include(method=method).get_all_operations()
+    ]
+    assert len(operations) == 3
+    statuses: Counter = Counter()
+
+    for operation in operations:
+
+        @given(case=cases(operation, mode))
+        @settings(
+            max_examples=25,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def never_a_server_error(case):
+            response = case.call(headers={"Authorization": authorization})
+            statuses[f"{case.method} {response.status_code}"] += 1
+            assert response.status_code < 500, (case.method, case.body, response.text[:500])
+            if response.status_code >= 400:
+                assert "detail" in response.json()
+
+        never_a_server_error()
+
+    print(f"\nschemathesis writes ({mode.value}): {dict(sorted(statuses.items()))}")
+    assert sum(statuses.values()) > 0
