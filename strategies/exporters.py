@@ -10,6 +10,7 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 
 from django.db.models import QuerySet
+from django.utils import translation
 
 from .canonical import to_canonical, to_json_line
 from .models import Strategy
@@ -100,3 +101,10 @@ def _csv_row(strategy: Strategy, page_url: Callable[[str], str]) -> Iterable[str
         strategy.source_url,
         page_url(strategy.strategy_id),
     )
+
+
+def in_language(lines: Iterable[str], language: str) -> Iterator[str]:
+    """Produce `lines` in `language`: a streamed body is produced after its view has returned,
+    so it must keep the request's language for the localised names and URLs in it."""
+    with translation.override(language):
+        yield from lines

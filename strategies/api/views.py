@@ -28,7 +28,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from ..canonical import CanonicalFormError, from_canonical, to_canonical
-from ..exporters import canonical_json_lines, csv_lines
+from ..exporters import canonical_json_lines, csv_lines, in_language
 from ..filters import StrategyFilterSet
 from ..models import Strategy
 from ..search import FACETS, StrategySearch
@@ -322,12 +322,6 @@ class _ErrorsInJSON(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-def _in_language(language: str, lines):
-    # The body is produced after the view has returned; keep the request's language for it.
-    with translation.override(language):
-        yield from lines
-
-
 class _ExportView(_SearchView):
     throttle_classes = [AnonymousThrottle, ExportThrottle]
     content_negotiation_class = _ErrorsInJSON
@@ -342,7 +336,7 @@ class _ExportView(_SearchView):
         search, _facets = read_search(request)
         lines = self.lines(search.results(), request)
         response = StreamingHttpResponse(
-            _in_language(translation.get_language(), lines), content_type=self.content_type
+            in_language(lines, translation.get_language()), content_type=self.content_type
         )
         filename = f"strategies-{timezone.localdate().isoformat()}.{self.extension}"
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -4,14 +4,14 @@ An export URL takes the search page's query string, so "export these results" is
 with another path. The rows are streamed: nothing builds the whole file in memory.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_safe
 
-from ..exporters import canonical_json_lines, csv_lines
+from ..exporters import canonical_json_lines, csv_lines, in_language
 from .common import search_from_params
 
 
@@ -22,16 +22,9 @@ def invalid_parameters(filterset) -> HttpResponseBadRequest:
     )
 
 
-def _in_language(lines: Iterable[str], language: str) -> Iterator[str]:
-    # The body is produced after the view has returned; keep the request's language for the
-    # localised names and URLs in it, whichever thread or task ends up iterating.
-    with translation.override(language):
-        yield from lines
-
-
 def _download(lines: Iterable[str], content_type: str, extension: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        _in_language(lines, translation.get_language()), content_type=content_type
+        in_language(lines, translation.get_language()), content_type=content_type
     )
     filename = f"strategies-{timezone.localdate().isoformat()}.{extension}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
