@@ -1,17 +1,13 @@
 from functools import cache
 
-from .models import Strategy
+from .facet_index import published_synthetic_count
 
 
 def synthetic_records(request):
     """How many synthetic strategies the public catalogue shows, so every page can say so.
 
-    A callable, which templates call when they first need it: one indexed query per page that
-    uses it, none for responses without a template.
+    A callable, which templates call when they first need it: nothing for responses without a
+    template; otherwise one primary-key lookup of the catalogue version (the count itself comes
+    from the facet index or from a count made once per catalogue version).
     """
-
-    @cache
-    def synthetic_strategy_count() -> int:
-        return Strategy.objects.filter(synthetic=True, status="published").count()
-
-    return {"synthetic_strategy_count": synthetic_strategy_count}
+    return {"synthetic_strategy_count": cache(published_synthetic_count)}

@@ -84,6 +84,8 @@ class FacetIndex:
     def __init__(self, version: int):
         self.version = version
         self.built_in = 0.0
+        # Facet labels per (facet, language), filled by StrategySearch as pages ask for them.
+        self.labels: dict[tuple[str, str], object] = {}
 
     # -- building -------------------------------------------------------------------------
 
@@ -93,7 +95,7 @@ class FacetIndex:
         index = cls(version)
         rows = list(
             Strategy.objects.order_by("pk").values_list(
-                "pk", "strategy_id", "jurisdiction_id", "adoption_date", "status"
+                "pk", "strategy_id", "jurisdiction_id", "adoption_date", "status", "synthetic"
             )
         )
         size = len(rows)
@@ -108,6 +110,7 @@ class FacetIndex:
             np.fromiter((r[4] == Status.PUBLISHED for r in rows), dtype=bool, count=size)
         )
         index.everything = _pack(np.ones(size, dtype=bool))
+        index.synthetic_published = sum(1 for r in rows if r[5] and r[4] == Status.PUBLISHED)
 
         # Jurisdictions, and regions at every level through them.
         jurisdiction_codes = sorted({r[2] for r in rows})
@@ -284,7 +287,29 @@ def current_index() -> FacetIndex:
         return _index
 
 
+_synthetic_count: tuple[int, int] | None = None  # (catalogue version, count)
+
+
+def published_synthetic_count() -> int:
+    """How many synthetic strategies the public catalogue shows, as of the current version.
+
+    Every page states it, so it must cost next to nothing: the index knows it, and when this
+    process has no index of the current version (an admin page, say) it is counted once per
+    version.
+    """
+    global _synthetic_count
+    version = CatalogueVersion.current()
+    index = _index
+    if index is not None and index.version == version:
+        return index.synthetic_published
+    cached = _synthetic_count
+    if cached is None or cached[0] != version:
+        count = Strategy.objects.filter(synthetic=True, status=Status.PUBLISHED).count()
+        _synthetic_count = cached = (version, count)
+    return cached[1]
+
+
 def forget_index() -> None:
     """Drop this process's index (tests that rebuild the database use this)."""
-    global _index
-    _index = None
+    global _index, _synthetic_count
+    _index = _synthetic_count = None

@@ -28,8 +28,9 @@ from django.contrib.postgres.search import (
 from django.db import connection, models
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import ExtractYear
+from django.utils.translation import get_language
 
-from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction, Region
+from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Instrument, Jurisdiction, Region
 
 from .facet_index import current_index
 from .models import Status, Strategy
@@ -104,13 +105,6 @@ class StrategySearch:
     @cached_property
     def index(self):
         return current_index()
-
-    def _text_mask(self):
-        if not self.query.text:
-            return None
-        return self.index.text_mask(
-            self._text_matches(fuzzy=self.fuzzy).values_list("pk", flat=True)
-        )
 
     # -- matching ---------------------------------------------------------------------------
 
@@ -347,36 +341,56 @@ class StrategySearch:
         rows = through.objects.filter(strategy_id__in=ids).values_list(code)
         return dict(rows.annotate(n=Count("strategy_id")).values_list(code, "n"))
 
+    def _labels(self, name: str):
+        """The vocabulary a facet is labelled from, in the current language.
+
+        With the index engine it is read once per language and kept with the index: a change to
+        any vocabulary moves the catalogue version (migration 0004), which replaces the index and
+        so these labels too.
+        """
+        if self.engine != "index":
+            return VOCABULARY_LABELS[name]()
+        key = (name, get_language())
+        labels = self.index.labels
+        if key not in labels:
+            labels[key] = VOCABULARY_LABELS[name]()
+        return labels[key]
+
+    def instrument_names(self) -> dict[str, str]:
+        """Instrument code to name, under which the article facet is grouped."""
+        return self._labels("instrument")
+
     def _jurisdiction_facet(self, counts: dict[str, int]) -> list[FacetValue]:
         selected = self.query.jurisdiction
+        names = self._labels("jurisdiction")
         values = [
-            FacetValue(j.code, j.name, counts.get(j.code, 0), j.code in selected)
-            for j in Jurisdiction.objects.filter(code__in=set(counts) | selected)
+            FacetValue(code, names[code], counts.get(code, 0), code in selected)
+            for code in set(counts) | selected
+            if code in names
         ]
         return sorted(values, key=lambda v: (-v.count, v.label))
 
     def _region_facet(self, counts: dict[str, int]) -> list[FacetValue]:
         selected = self.query.region
-        regions = list(Region.objects.all())
+        regions = self._labels("region")
         nodes = {
-            region.pk: FacetValue(region.code, region.name, counts.get(region.code, 0),
-                                  region.code in selected)
-            for region in regions
-        }  # fmt: skip
+            pk: FacetValue(code, name, counts.get(code, 0), code in selected)
+            for pk, _parent, code, name in regions
+        }
         roots = []
-        for region in regions:
-            (nodes[region.parent_id].children if region.parent_id else roots).append(
-                nodes[region.pk]
-            )
+        for pk, parent, _code, _name in regions:
+            (nodes[parent].children if parent else roots).append(nodes[pk])
         for node in nodes.values():
             node.children.sort(key=lambda v: v.label)
         return _prune(sorted(roots, key=lambda v: v.label))
 
     def _crime_type_facet(self, counts: dict[str, int]) -> list[FacetValue]:
         selected = self.query.crime_type
+        names = self._labels("crime_type")
         values = [
-            FacetValue(c.slug, c.name, counts.get(c.slug, 0), c.slug in selected)
-            for c in CrimeType.objects.filter(slug__in=set(counts) | selected)
+            FacetValue(slug, names[slug], counts.get(slug, 0), slug in selected)
+            for slug in set(counts) | selected
+            if slug in names
         ]
         return sorted(values, key=lambda v: (-v.count, v.label))
 
@@ -384,28 +398,39 @@ class StrategySearch:
         """Flat, in instrument then numeric order; `group` names the instrument."""
         selected = self.query.article
         return [
-            FacetValue(a.code, a.title, counts.get(a.code, 0), a.code in selected,
-                       group=a.instrument.code)
-            for a in Article.objects.in_order()
-            .select_related("instrument")
-            .filter(code__in=set(counts) | selected)
-        ]  # fmt: skip
+            FacetValue(code, title, counts.get(code, 0), code in selected, group=instrument)
+            for code, title, instrument in self._labels("article")
+            if code in counts or code in selected
+        ]
 
     def _issue_facet(self, counts: dict[str, int]) -> list[FacetValue]:
         """The tree; a node counts the strategies tagged anywhere beneath it, each once."""
         selected = self.query.issue
         nodes: dict[str, FacetValue] = {}
         roots: list[FacetValue] = []
-        for issue in CrossCuttingIssue.objects.order_by("position"):
-            node = FacetValue(issue.path, issue.name, counts.get(issue.path, 0),
-                              issue.path in selected)  # fmt: skip
-            nodes[issue.path] = node
-            parent_path = issue.path.rpartition("/")[0]
+        for path, name in self._labels("issue"):
+            node = FacetValue(path, name, counts.get(path, 0), path in selected)
+            nodes[path] = node
+            parent_path = path.rpartition("/")[0]
             (nodes[parent_path].children if parent_path else roots).append(node)
         return _prune(roots)
 
     def _year_facet(self, counts: dict[str, int]) -> list[FacetValue]:
         return [FacetValue(year, year, counts[year]) for year in sorted(counts)]
+
+
+# What each facet's labels are read from (all columns: a translated field falls back to English).
+VOCABULARY_LABELS = {
+    "jurisdiction": lambda: {j.code: j.name for j in Jurisdiction.objects.all()},
+    "region": lambda: [(r.pk, r.parent_id, r.code, r.name) for r in Region.objects.all()],
+    "crime_type": lambda: {c.slug: c.name for c in CrimeType.objects.all()},
+    "article": lambda: [
+        (a.code, a.title, a.instrument.code)
+        for a in Article.objects.in_order().select_related("instrument")
+    ],
+    "issue": lambda: [(i.path, i.name) for i in CrossCuttingIssue.objects.order_by("position")],
+    "instrument": lambda: {i.code: i.name for i in Instrument.objects.all()},
+}
 
 
 def _prune(nodes: list[FacetValue]) -> list[FacetValue]:

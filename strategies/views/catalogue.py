@@ -5,12 +5,13 @@ The browse pages (browse.py) are this page with one facet pinned, so they build 
 are matched and counted is strategies.filters' and strategies.search's business.
 
 Queries for one page, whatever its size and however many tags its records carry (the tests in
-tests/strategies/test_catalogue_pages.py pin the numbers): 10 with the index engine and 16 with
+tests/strategies/test_catalogue_pages.py pin the numbers): 4 with the index engine and 16 with
 the SQL one for a page without filters, made of
-  - the count of synthetic strategies for base.html's notice (every page makes this one);
-  - the facets: with the index engine, one to learn whether the index is current and one for the
-    labels of each of the five facets shown; with the SQL engine, two per facet and one for years;
-  - one for the instruments' names, under which the article facet is grouped;
+  - the catalogue version for base.html's count of synthetic strategies (every page makes this
+    one; the count itself comes from the index, or from one count per catalogue version);
+  - the facets: with the index engine, one to learn whether the index is current (the facet
+    labels are read once per language and kept with the index); with the SQL engine, two per
+    facet, one for years and one for the instruments' names, under which articles are grouped;
   - the page of strategies with their jurisdictions, then their crime types (Django skips the
     latter for an empty page); the SQL engine also counts the matches;
 plus one per filter parameter given, spent by StrategyFilterSet validating its codes. Search words
@@ -30,7 +31,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language_bidi, gettext, ngettext
 
-from taxonomy.models import CrimeType, Instrument
+from taxonomy.models import CrimeType
 
 from .. import charts
 from ..filters import ORDERING_LABELS, StrategyFilterSet
@@ -134,7 +135,7 @@ def search_page(
         "text": request.GET.get("q", ""),
         "fuzzy": search.fuzzy,
         "facets": facets,
-        "facet_panels": [_panel(name, facets[name]) for name in shown],
+        "facet_panels": [_panel(search, name, facets[name]) for name in shown],
         "years": _years_context(request, filterset, facets["year"]),
         "chips": chips,
         "removable": any(not chip.fixed for chip in chips),
@@ -204,12 +205,12 @@ def _split(options: list[FacetOption]) -> tuple[list[FacetOption], list[FacetOpt
     )
 
 
-def _panel(name: str, values: list[FacetValue]) -> FacetPanel:
+def _panel(search: StrategySearch, name: str, values: list[FacetValue]) -> FacetPanel:
     legend = _legend(name)
     if name == "article":
         options = [_option(name, value, _article_label(value)) for value in values]
         shown, more = _split(options)
-        instruments = {i.code: i.name for i in Instrument.objects.all()}
+        instruments = search.instrument_names()
         groups = {option.code: value.group for option, value in zip(options, values, strict=True)}
         return FacetPanel(
             name, legend, "grouped",

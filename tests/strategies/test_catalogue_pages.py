@@ -597,8 +597,8 @@ def heavily_tagged(count: int):
 
 
 # The search page's queries; strategies/views/catalogue.py's docstring says what they are, plus
-# one that every page makes: the count of synthetic strategies for base.html's notice.
-NO_FILTER_QUERIES = {"index": 10, "sql": 16}
+# one that every page makes: the catalogue version, for base.html's count of synthetic strategies.
+NO_FILTER_QUERIES = {"index": 4, "sql": 16}
 # Every facet selected adds five (StrategyFilterSet checks each parameter's codes with a query),
 # and the search words add: on PostgreSQL the exact-match check; for the index the matches, then
 # their ranking; for SQL the count that decides whether to rank (see FULL_RANK_LIMIT).
