@@ -31,7 +31,9 @@ ATTACHMENT_FIELDS = ("file", "title", "language")
 
 
 def to_canonical(strategy: Strategy) -> dict[str, Any]:
-    """The canonical dict; call on a queryset built with `.with_tags()` to avoid extra queries."""
+    """The canonical dict; call on rows fetched with `.with_tag_codes()` (or `.with_tags()`) to
+    avoid queries per strategy."""
+    tags = getattr(strategy, "tag_codes", None) or _tag_codes(strategy)
     return {
         "strategy_id": strategy.strategy_id,
         "title": strategy.title,
@@ -41,6 +43,22 @@ def to_canonical(strategy: Strategy) -> dict[str, Any]:
         "status": strategy.status,
         "summary": strategy.summary,
         "source_url": strategy.source_url,
+        "crime_types": tags["crime_types"],
+        "articles": tags["articles"],
+        "cross_cutting_issues": tags["cross_cutting_issues"],
+        "attachments": sorted(
+            (
+                {"file": a.file.name, "title": a.title, "language": a.language}
+                for a in strategy.attachments.all()
+            ),
+            key=lambda a: (a["title"], a["file"]),
+        ),
+    }
+
+
+def _tag_codes(strategy: Strategy) -> dict[str, list[str]]:
+    """What `attach_tag_codes` sets, from the strategy's relations (prefetched or not)."""
+    return {
         "crime_types": sorted(crime_type.slug for crime_type in strategy.crime_types.all()),
         "articles": [
             article.code
@@ -50,13 +68,6 @@ def to_canonical(strategy: Strategy) -> dict[str, Any]:
             )
         ],
         "cross_cutting_issues": sorted(issue.path for issue in strategy.cross_cutting_issues.all()),
-        "attachments": sorted(
-            (
-                {"file": a.file.name, "title": a.title, "language": a.language}
-                for a in strategy.attachments.all()
-            ),
-            key=lambda a: (a["title"], a["file"]),
-        ),
     }
 
 

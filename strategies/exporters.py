@@ -1,7 +1,7 @@
 """Strategies out of the catalogue: canonical JSON Lines and CSV rows, streamed.
 
 Every function here fetches rows and their tags in chunks (`.iterator(chunk_size=…)` with the
-prefetches of `with_tags()`), so an export of the whole catalogue never holds it all in memory.
+tag codes of `with_tag_codes()`), so an export of the whole catalogue never holds it all in memory.
 The order is the caller's: the export command asks for strategy-ID order, a search export keeps
 the search's order.
 """
@@ -42,7 +42,7 @@ CSV_BYTE_ORDER_MARK = "\ufeff"
 
 def _in_chunks(strategies: QuerySet[Strategy]) -> Iterator[Strategy]:
     """The strategies with their tags, in the queryset's order, `EXPORT_CHUNK` rows at a time."""
-    return strategies.with_tags().iterator(chunk_size=EXPORT_CHUNK)
+    return strategies.with_tag_codes().iterator(chunk_size=EXPORT_CHUNK)
 
 
 def canonical_json_lines(strategies: QuerySet[Strategy]) -> Iterator[str]:

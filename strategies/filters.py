@@ -61,6 +61,8 @@ class CodesField(forms.MultipleChoiceField):
     def validate(self, value):
         if self.required and not value:
             raise ValidationError(self.error_messages["required"], code="required")
+        if not value:
+            return
         for code in value:
             # A NUL can be in no code, and PostgreSQL refuses it in a query.
             if "\x00" in code:

@@ -454,10 +454,18 @@ class IndexedResults:
 
     Holds only the ordered primary keys; slicing or iterating fetches those rows (with their
     jurisdiction, the word-search annotations and whatever was asked for with select_related,
-    prefetch_related or with_tags) in one query per slice or chunk.
+    prefetch_related, with_tags or with_tag_codes) in one query per slice or chunk.
     """
 
-    CHAINABLE = {"select_related", "prefetch_related", "with_tags", "only", "defer", "annotate"}
+    CHAINABLE = {
+        "select_related",
+        "prefetch_related",
+        "with_tags",
+        "with_tag_codes",
+        "only",
+        "defer",
+        "annotate",
+    }
 
     def __init__(self, search: StrategySearch, pks, chain: tuple = ()):
         self.search = search

@@ -46,10 +46,10 @@ from .schema import (
     error_responses,
 )
 from .serializers import (
-    FacetsSerializer,
     StrategyPageSerializer,
     StrategySerializer,
     StrategyWriteSerializer,
+    facets_data,
     strategy_api_url,
 )
 from .throttling import AnonymousThrottle, ExportThrottle
@@ -107,7 +107,8 @@ def read_search(request, *, with_facets: bool = False) -> tuple[StrategySearch, 
 
 
 class _StrategyView(LanguageMixin, GenericAPIView):
-    # The model, for the permissions and the schema; rows come from StrategySearch or with_tags().
+    # The model, for the permissions and the schema; rows come from StrategySearch or
+    # with_tag_codes().
     queryset = Strategy.objects.all()
     serializer_class = StrategySerializer
     permission_classes = [EditorsWrite]
@@ -157,7 +158,7 @@ def _save(data: StrategyData, *, create: bool, user) -> Strategy:
                 for name, messages in error.errors.items()
             }
         ) from None
-    return Strategy.objects.with_tags().get(pk=result.strategy.pk)
+    return Strategy.objects.with_tag_codes().get(pk=result.strategy.pk)
 
 
 @extend_schema_view(
@@ -204,13 +205,13 @@ class StrategyListView(_SearchView):
         if not_modified := state.validators.not_modified(request):
             return not_modified
         strategies = self.paginator.paginate_queryset(
-            search.results().with_tags(), request, self, count=state.count
+            search.results().with_tag_codes(), request, self, count=state.count
         )
         body = self.paginator.get_paginated_data(
             StrategySerializer(strategies, many=True, context={"request": request}).data
         )
         if facet_names:
-            body["facets"] = FacetsSerializer(search.facets(facet_names)).data
+            body["facets"] = facets_data(search.facets(facet_names))
         return state.validators.apply(Response(body))
 
     def post(self, request):
@@ -266,7 +267,7 @@ class StrategyDetailView(_StrategyView):
     lookup_field = "strategy_id"
 
     def get_strategy(self, strategy_id: str) -> Strategy:
-        strategies = Strategy.objects.with_tags()
+        strategies = Strategy.objects.with_tag_codes()
         if not can_read_drafts(self.request.user):
             strategies = strategies.published()
         strategy = strategies.filter(strategy_id=strategy_id).first()

@@ -121,5 +121,6 @@ def strategy_detail(request, strategy_id: str):
 @require_safe
 def strategy_json(request, strategy_id: str):
     """The canonical form, the same as one line of the JSON Lines export."""
-    strategy = get_object_or_404(Strategy.objects.published().with_tags(), strategy_id=strategy_id)
+    strategies = Strategy.objects.published().with_tag_codes()
+    strategy = get_object_or_404(strategies, strategy_id=strategy_id)
     return JsonResponse(to_canonical(strategy), json_dumps_params={"ensure_ascii": False})

@@ -211,7 +211,9 @@ def test_rows_and_their_tags_are_fetched_in_chunks(client, catalogue, monkeypatc
         records = read_jsonl(client.get("/strategies/export.jsonl"))
     assert len(records) == 4
     # Two chunks of two rows: each chunk's crime types are fetched by one query of their own.
-    crime_type_queries = [q for q in queries if 'FROM "taxonomy_crimetype" INNER JOIN' in q["sql"]]
+    crime_type_queries = [
+        q for q in queries if 'FROM "strategies_strategy_crime_types" INNER JOIN' in q["sql"]
+    ]
     assert len(crime_type_queries) == 2
 
 
@@ -223,3 +225,21 @@ def test_export_command_keeps_strategy_id_order(catalogue):
         "SADC0001s",
         "ZAF0001s",
     ]
+
+
+def test_tag_codes_give_the_same_canonical_form_as_the_tag_records(db):
+    make_strategy(
+        "GBR0001s",
+        crime_types=["firearms", "drugs", "corruption"],
+        articles=["TIP-9", "UNTOC-12", "FAP-5", "UNTOC-5", "UNTOC-11"],
+        cross_cutting_issues=["prevention/risk-factors", "prevention/awareness-raising"],
+    )
+    make_strategy("FRA0001s", jurisdiction="FRA")  # no tags at all
+    by_records = [to_json_line(s) for s in Strategy.objects.order_by("pk").with_tags()]
+    by_codes = [to_json_line(s) for s in Strategy.objects.order_by("pk").with_tag_codes()]
+    chunked = [
+        to_json_line(s)
+        for s in Strategy.objects.order_by("pk").with_tag_codes().iterator(chunk_size=1)
+    ]
+    assert by_codes == by_records == chunked
+    assert '"articles":["UNTOC-5","UNTOC-11","UNTOC-12","TIP-9","FAP-5"]' in by_codes[0]
