@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,8 @@ from .models import CatalogueVersion, Status, Strategy
 
 logger = logging.getLogger(__name__)
 
+# Word searches whose matches an index keeps (a bitmap each: 12.5 KB per 100,000 strategies).
+REMEMBERED = 64
 # Adoption dates as day ordinals; strategies without one get this and match no date range.
 NO_DATE = -1
 
@@ -86,6 +89,9 @@ class FacetIndex:
         self.built_in = 0.0
         # Facet labels per (facet, language), filled by StrategySearch as pages ask for them.
         self.labels: dict[tuple[str, str], object] = {}
+        # Results of recent word searches (see remember()); they go with the index's version.
+        self._remembered: OrderedDict = OrderedDict()
+        self._remembered_lock = threading.Lock()
 
     # -- building -------------------------------------------------------------------------
 
@@ -220,6 +226,21 @@ class FacetIndex:
         return FacetRows(paths, bits)
 
     # -- querying -------------------------------------------------------------------------
+
+    def remember(self, key, compute):
+        """compute(), or its result for the same key since this index was built (the last
+        REMEMBERED keys, most recently used kept). Results must be derived from the catalogue
+        as of this index's version: a write replaces the index, and these with it."""
+        with self._remembered_lock:
+            if key in self._remembered:
+                self._remembered.move_to_end(key)
+                return self._remembered[key]
+        value = compute()
+        with self._remembered_lock:
+            self._remembered[key] = value
+            while len(self._remembered) > REMEMBERED:
+                self._remembered.popitem(last=False)
+        return value
 
     def base(self, include_drafts: bool) -> np.ndarray:
         return self.everything if include_drafts else self.published

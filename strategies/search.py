@@ -117,6 +117,8 @@ class StrategySearch:
         """True when no strategy matched the words and similar title words are used instead."""
         if not self.query.text or not _on_postgresql():
             return False
+        if self.engine == "index":
+            return self._text_match[0]
         return not self._text_matches(fuzzy=False).exists()
 
     def _text_matches(self, *, fuzzy: bool) -> models.QuerySet[Strategy]:
@@ -189,14 +191,26 @@ class StrategySearch:
         return self._ordered_by_sql(self._with_text_annotations(self.filtered()))
 
     @cached_property
-    def _text_match_pks(self) -> list[int]:
-        """Primary keys of the strategies matching the words, in no particular order."""
-        return list(self._text_matches(fuzzy=self.fuzzy).order_by().values_list("pk", flat=True))
+    def _text_match(self) -> tuple[bool, np.ndarray]:
+        """(fuzzy, mask of the strategies matching the words), remembered by the index.
+
+        Collecting every match of a common word or a phrase is the slowest part of a word search
+        (it reads tens of thousands of rows), and an analyst who searched then narrows the
+        results with the facets or turns pages asks for the same words again and again: the
+        index keeps the last searches' matches until the catalogue changes.
+        """
+
+        def find() -> tuple[bool, np.ndarray]:
+            fuzzy = _on_postgresql() and not self._text_matches(fuzzy=False).exists()
+            matches = self._text_matches(fuzzy=fuzzy).order_by().values_list("pk", flat=True)
+            return fuzzy, self.index.text_mask(list(matches))
+
+        return self.index.remember(("text", self.query.text, self.include_drafts), find)
 
     def _text_mask(self):
         if not self.query.text:
             return None
-        return self.index.text_mask(self._text_match_pks)
+        return self._text_match[1]
 
     def _ordered_pks(self):
         index = self.index

@@ -15,8 +15,10 @@ the SQL one for a page without filters, made of
   - the page of strategies with their jurisdictions, then their crime types (Django skips the
     latter for an empty page); the SQL engine also counts the matches;
 plus one per filter parameter given, spent by StrategyFilterSet validating its codes. Search words
-add one on PostgreSQL (did they match exactly?); with the index engine, one for the matches and,
-on PostgreSQL, one to rank them; with the SQL engine, one count (is the set small enough to rank?).
+add, with the index engine, one on PostgreSQL to rank the matches, plus two (did they match
+exactly? which strategies?) the first time these words are searched since the catalogue last
+changed; with the SQL engine, one on PostgreSQL (did they match exactly?) and one count (is the
+set small enough to rank?).
 """
 
 from __future__ import annotations

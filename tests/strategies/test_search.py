@@ -230,3 +230,14 @@ def test_misspelling_falls_back_to_similar_title_words(catalogue):
         return
     assert search.fuzzy
     assert [s.strategy_id for s in search.results()] == ["ZAF0001s"]
+
+
+def test_word_searches_see_a_change_made_after_they_were_first_answered(db):
+    make_strategy("GBR0001s", status="published", summary="<p>Border control.</p>")
+    query = StrategyQuery(text="lighthouse")
+    assert StrategySearch(query).results().count() == 0
+    assert StrategySearch(query).results().count() == 0  # asked again: the same answer
+    make_strategy("GBR0002s", status="published", summary="<p>A lighthouse keeper's plan.</p>")
+    found = StrategySearch(query).results()
+    assert [s.strategy_id for s in found[:10]] == ["GBR0002s"]
+    assert StrategySearch(query).facet_counts(["jurisdiction"]) == {"jurisdiction": {"GBR": 1}}
