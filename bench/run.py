@@ -125,6 +125,8 @@ def listing_queries(top_jurisdictions: list[str]) -> list[tuple[str, str]]:
         ),
         ("2 subtrees", "issue=victims/victims-of-crime&issue=witnesses"),
         ("text, common", "q=extradition"),
+        ("text, rarer (6% match)", "q=counterfeit"),
+        ("text + 2 facets", "q=extradition&crime_type=drugs&region=142"),
         ("text, phrase", 'q="joint investigations"'),
         ("text, misspelt", "q=firarms"),
         ("deep page", "page=200"),
@@ -190,7 +192,11 @@ def admin_baseline(admin_client: Client, url: str, options) -> list[float]:
     return times
 
 
-def print_row(label, ours, sql, admin, text: bool, options) -> None:
+def forget_words() -> None:
+    current_index().forget_remembered()
+
+
+def print_row(label, ours, sql, admin, text: bool, options, warm=()) -> None:
     budget = 150 if text else 50
     ok = "ok" if p95(ours) <= budget else "OVER"
     admin_p50 = statistics.median(admin) if admin else float("nan")
@@ -199,7 +205,8 @@ def print_row(label, ours, sql, admin, text: bool, options) -> None:
     print(
         f"{label:<34}{ours_p50:>9.1f}{p95(ours):>8.1f}"
         f"{sql_p50:>10.1f}{sql_p50 / ours_p50:>7.1f}"
-        f"{cut}{admin_p50:>10.0f}{cut}{admin_p50 / ours_p50:>7.0f}  ≤{budget} {ok}",
+        f"{cut}{admin_p50:>10.0f}{cut}{admin_p50 / ours_p50:>7.0f}  ≤{budget} {ok}"
+        + (f"  (same words again: p50 {statistics.median(warm):.1f})" if warm else ""),
         flush=True,
     )
 
@@ -284,8 +291,16 @@ def main() -> None:
             admin = admin_baseline(admin_client, admin_url, options)
         for face, url in (("page", f"/strategies/{qs}"), ("api", f"/api/v1/strategies/{api_qs}")):
             get(client, url)  # warm
-            ours = timed(lambda url=url: get(client, url), options.repeat)
-            print_row(f"{face}: {name}", ours, sql, admin, "q=" in query_string, options)
+            text = "q=" in query_string
+            warm = []
+            if text:
+                # Word searches are timed cold: the index's memory of recent searches (which
+                # serves an analyst's next clicks on the same words) is emptied before each run.
+                warm = timed(lambda url=url: get(client, url), options.repeat)
+                ours = timed(lambda url=url: forget_words() or get(client, url), options.repeat)
+            else:
+                ours = timed(lambda url=url: get(client, url), options.repeat)
+            print_row(f"{face}: {name}", ours, sql, admin, text, options, warm)
 
     sample_ids = list(
         Strategy.objects.filter(status="published")

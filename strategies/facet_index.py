@@ -242,6 +242,11 @@ class FacetIndex:
                 self._remembered.popitem(last=False)
         return value
 
+    def forget_remembered(self) -> None:
+        """Drop what remember() kept (the benchmark times word searches cold)."""
+        with self._remembered_lock:
+            self._remembered.clear()
+
     def base(self, include_drafts: bool) -> np.ndarray:
         return self.everything if include_drafts else self.published
 
