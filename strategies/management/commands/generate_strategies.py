@@ -30,7 +30,7 @@ class Command(BaseCommand):
             total=count, unit="strategies", disable=no_progress, file=self.stderr._out
         ) as bar:
             try:
-                created = generate(count, seed, progress=bar.update)
+                created = generate(count, seed, progress=bar.update, stage=bar.set_postfix_str)
             except ValueError as error:
                 raise CommandError(str(error)) from None
         self.stdout.write(f"Created {created} synthetic strategies (seed {seed}).")
