@@ -8,13 +8,16 @@ Each write leaves one entry in the strategy's history (who, when, why, and the r
 as the write left them). Deleting only marks a strategy deleted; `restore_strategy()` undoes it.
 """
 
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +31,7 @@ from .models import (
     Strategy,
     strategy_history,
 )
+from .richtext import sanitise_summary
 
 
 @dataclass
@@ -173,6 +177,119 @@ class SaveResult:
     restored: bool = False  # the ID was a deleted strategy's, which the save brought back
 
 
+@dataclass
+class _CheckedWrite:
+    """One StrategyData checked against the vocabularies and the model's rules, ready to write."""
+
+    data: StrategyData
+    strategy: Strategy  # with the new values set, not yet saved
+    created: bool
+    restored: bool
+    tags: dict[str, list[int]]  # m2m field name -> ids
+    errors: dict[str, list[str]]
+    reason: str | None = None
+
+
+def _vocabulary_errors(
+    data: StrategyData, vocabulary: Vocabulary
+) -> tuple[dict[str, list[str]], dict[str, list[int]]]:
+    """What the vocabularies and the media store say of the data's codes and files."""
+    errors: dict[str, list[str]] = {}
+    if data.jurisdiction not in vocabulary.jurisdictions:
+        errors["jurisdiction"] = [
+            _("unknown jurisdiction code: %(code)s") % {"code": data.jurisdiction or "(empty)"}
+        ]
+    tags = {
+        "crime_types": _resolve_codes(
+            data.crime_types, vocabulary.crime_types, "crime_types", _("crime type"), errors
+        ),
+        "articles": _resolve_codes(
+            data.articles, vocabulary.articles, "articles", _("article code"), errors
+        ),
+        "cross_cutting_issues": _resolve_issues(data.cross_cutting_issues, vocabulary, errors),
+    }
+    for index, attachment in enumerate(data.attachments or []):
+        if not default_storage.exists(attachment.file):
+            errors.setdefault("attachments", []).append(
+                _("attachment %(index)d: file “%(file)s” is not in the media store")
+                % {"index": index + 1, "file": attachment.file}
+            )
+    return errors, tags
+
+
+def _check_write(
+    data: StrategyData,
+    strategy: Strategy | None,
+    strategy_id: str,
+    errors: dict[str, list[str]],
+    tags: dict[str, list[int]],
+    user,
+    *,
+    in_batch: bool = False,
+) -> _CheckedWrite:
+    """Set the data on the strategy of its ID (`strategy`, locked; None for a new one) and add
+    every rule it breaks to `errors`."""
+    created = strategy is None
+    strategy = strategy or Strategy(strategy_id=strategy_id)
+    restored = strategy.deleted_at is not None
+    if (
+        user is not None
+        and Status.PUBLISHED in {strategy.status, data.status}
+        and (created or strategy.status != data.status)
+        and not can_publish(user)
+    ):
+        errors.setdefault("status", []).append(
+            _(
+                "Only a reviewer may publish a strategy or take a published one back to "
+                "draft. Save it as a draft and a reviewer will publish it."
+            )
+            if data.status == Status.PUBLISHED
+            else _("This strategy is published, and only a reviewer may take it back to draft.")
+        )
+    strategy.title = data.title
+    strategy.jurisdiction_id = data.jurisdiction
+    strategy.adoption_date = data.adoption_date
+    strategy.language = data.language
+    strategy.status = data.status
+    strategy.summary = data.summary
+    strategy.source_url = data.source_url
+    strategy.synthetic = False  # real data written over a synthetic record makes it real
+    strategy.deleted_at = strategy.deleted_by = None
+    if not (in_batch and not errors and _passes_model_checks_in_memory(strategy)):
+        try:
+            # The constraints repeat the ID checks that clean() words better.
+            strategy.full_clean(validate_constraints=not errors and "strategy_id" not in errors)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                if name == "jurisdiction" and "jurisdiction" in errors:
+                    continue  # already said, in the vocabulary's words
+                errors.setdefault(name, []).extend(messages)
+    return _CheckedWrite(data, strategy, created, restored, tags, errors)
+
+
+def _passes_model_checks_in_memory(strategy: Strategy) -> bool:
+    """full_clean() without its queries, for a batch: True when the record is certainly valid.
+
+    Left out, and why they cannot fail here: the jurisdiction's existence (the vocabulary has the
+    code), uniqueness (the row holding this ID, if any, is the one being written, locked) and the
+    constraints (the same checks as clean()'s, repeated below as the database states them). When
+    anything fails, the caller runs the full check for its words.
+    """
+    if not (
+        STRATEGY_ID_DB_RE.fullmatch(strategy.strategy_id)
+        and strategy.strategy_id.startswith(strategy.jurisdiction_id)
+        and len(strategy.strategy_id) == len(strategy.jurisdiction_id) + 5
+    ):
+        return False
+    try:
+        strategy.full_clean(
+            exclude={"jurisdiction"}, validate_unique=False, validate_constraints=False
+        )
+    except ValidationError:
+        return False
+    return True
+
+
 def save_strategy(
     data: StrategyData,
     *,
@@ -187,79 +304,28 @@ def save_strategy(
     to draft needs PUBLISH_PERMISSION. `reason` goes into the history entry.
     """
     vocabulary = vocabulary or Vocabulary()
-    errors: dict[str, list[str]] = {}
-
-    if data.jurisdiction not in vocabulary.jurisdictions:
-        errors["jurisdiction"] = [
-            _("unknown jurisdiction code: %(code)s") % {"code": data.jurisdiction or "(empty)"}
-        ]
-    crime_type_ids = _resolve_codes(
-        data.crime_types, vocabulary.crime_types, "crime_types", _("crime type"), errors
-    )
-    article_ids = _resolve_codes(
-        data.articles, vocabulary.articles, "articles", _("article code"), errors
-    )
-    issue_ids = _resolve_issues(data.cross_cutting_issues, vocabulary, errors)
-    for index, attachment in enumerate(data.attachments or []):
-        if not default_storage.exists(attachment.file):
-            errors.setdefault("attachments", []).append(
-                _("attachment %(index)d: file “%(file)s” is not in the media store")
-                % {"index": index + 1, "file": attachment.file}
-            )
+    errors, tags = _vocabulary_errors(data, vocabulary)
 
     with transaction.atomic():
         strategy_id = data.strategy_id
         if not strategy_id and "jurisdiction" not in errors:
             strategy_id = next_strategy_id(data.jurisdiction)
-        strategy = (
+        existing = (
             Strategy.all_objects.select_for_update().filter(strategy_id=strategy_id).first()
             if strategy_id
             else None
         )
-        created = strategy is None
-        strategy = strategy or Strategy(strategy_id=strategy_id)
-        restored = strategy.deleted_at is not None
-        if (
-            user is not None
-            and Status.PUBLISHED in {strategy.status, data.status}
-            and (created or strategy.status != data.status)
-            and not can_publish(user)
-        ):
-            errors.setdefault("status", []).append(
-                _(
-                    "Only a reviewer may publish a strategy or take a published one back to "
-                    "draft. Save it as a draft and a reviewer will publish it."
-                )
-                if data.status == Status.PUBLISHED
-                else _("This strategy is published, and only a reviewer may take it back to draft.")
-            )
-        strategy.title = data.title
-        strategy.jurisdiction_id = data.jurisdiction
-        strategy.adoption_date = data.adoption_date
-        strategy.language = data.language
-        strategy.status = data.status
-        strategy.summary = data.summary
-        strategy.source_url = data.source_url
-        strategy.synthetic = False  # real data written over a synthetic record makes it real
-        strategy.deleted_at = strategy.deleted_by = None
-        try:
-            # The constraints repeat the ID checks that clean() words better.
-            strategy.full_clean(validate_constraints=not errors and "strategy_id" not in errors)
-        except ValidationError as error:
-            for name, messages in error.message_dict.items():
-                if name == "jurisdiction" and "jurisdiction" in errors:
-                    continue  # already said, in the vocabulary's words
-                errors.setdefault(name, []).extend(messages)
+        checked = _check_write(data, existing, strategy_id, errors, tags, user)
         if errors:
             raise StrategyValidationError(errors)
+        strategy = checked.strategy
 
         # The history entry is written below, once the tags are set.
         strategy.skip_history_when_saving = True
         try:
             strategy.save()
-            strategy.crime_types.set(crime_type_ids)
-            strategy.articles.set(article_ids)
-            strategy.cross_cutting_issues.set(issue_ids)
+            for name, ids in tags.items():
+                getattr(strategy, name).set(ids)
         finally:
             del strategy.skip_history_when_saving
         if data.attachments is not None:
@@ -268,10 +334,256 @@ def save_strategy(
                 Attachment(strategy=strategy, file=a.file, title=a.title, language=a.language)
                 for a in data.attachments
             )
-        if restored and not reason:
+        if checked.restored and not reason:
             reason = _("Restored by saving its ID again")
-        _record_history(strategy, "+" if created else "~", user, reason)
-    return SaveResult(strategy=strategy, created=created, restored=restored)
+        _record_history(strategy, "+" if checked.created else "~", user, reason)
+    return SaveResult(strategy=strategy, created=checked.created, restored=checked.restored)
+
+
+def save_strategies(
+    items: Sequence[StrategyData],
+    *,
+    vocabulary: Vocabulary | None = None,
+    user=None,
+    reasons: Sequence[str | None] | None = None,
+) -> list[SaveResult | StrategyValidationError]:
+    """`save_strategy()` for many records at once, in a constant number of queries.
+
+    Each record is checked exactly as `save_strategy()` checks it; the valid ones are written
+    (with their tags, attachments and one history entry each, as `reasons[i]` says) and the
+    others are left out, having written nothing. Returns, in the order given, a SaveResult for
+    each record written and the StrategyValidationError of each one rejected. The records must
+    have distinct, non-empty IDs: callers that meet an ID again start a new batch. All or none
+    of the valid records are written (one transaction); a database error leaves none.
+    """
+    ids = [data.strategy_id for data in items]
+    if not all(ids) or len(set(ids)) != len(ids):
+        raise ValueError("save_strategies() needs distinct, non-empty strategy IDs")
+    vocabulary = vocabulary or Vocabulary()
+    reasons = reasons or [None] * len(items)
+    outcomes: list[SaveResult | StrategyValidationError] = []
+    with transaction.atomic():
+        existing = {
+            strategy.strategy_id: strategy
+            for strategy in Strategy.all_objects.select_for_update().filter(strategy_id__in=ids)
+        }
+        writes = []
+        for data, reason in zip(items, reasons, strict=True):
+            errors, tags = _vocabulary_errors(data, vocabulary)
+            checked = _check_write(
+                data, existing.get(data.strategy_id), data.strategy_id, errors, tags, user,
+                in_batch=True,
+            )  # fmt: skip
+            if errors:
+                outcomes.append(StrategyValidationError(errors))
+                continue
+            checked.reason = reason
+            writes.append(checked)
+            outcomes.append(
+                SaveResult(checked.strategy, created=checked.created, restored=checked.restored)
+            )
+        if writes:
+            _write_batch(writes, user)
+    return outcomes
+
+
+# The ID constraint's pattern as PostgreSQL reads it: "$" is the very end, unlike Python's "$".
+STRATEGY_ID_DB_RE = re.compile(r"[A-Z]{2,8}[0-9]{4}s")
+
+TAG_FIELDS = ("crime_types", "articles", "cross_cutting_issues")
+
+
+def _write_batch(writes: list[_CheckedWrite], user) -> None:
+    """Write checked records: rows, tags, attachments and history, a few statements each."""
+    now = timezone.now()
+    for write in writes:
+        # What Strategy.save() does, which bulk writes bypass.
+        write.strategy.summary = sanitise_summary(write.strategy.summary)
+    new = [write.strategy for write in writes if write.created]
+    changed = [write.strategy for write in writes if not write.created]
+    _create_rows(new)
+    for strategy in changed:
+        strategy.updated_at = now  # auto_now, which bulk_update does not apply
+    Strategy.all_objects.bulk_update(changed, UPDATED_FIELDS)
+
+    # The tags as m2m set() leaves them: rows no longer wanted go, rows already there stay.
+    changed_pks = [strategy.pk for strategy in changed]
+    for name in TAG_FIELDS:
+        tag_field = Strategy._meta.get_field(name)
+        through = tag_field.remote_field.through
+        source = through._meta.get_field(tag_field.m2m_field_name())
+        target = through._meta.get_field(tag_field.m2m_reverse_field_name())
+        wanted = {(write.strategy.pk, tag) for write in writes for tag in write.tags[name]}
+        current = {}
+        if changed_pks:
+            current = {
+                (strategy_pk, tag): pk
+                for pk, strategy_pk, tag in through.objects.filter(
+                    **{f"{source.attname}__in": changed_pks}
+                ).values_list("pk", source.attname, target.attname)
+            }
+        if gone := [pk for pair, pk in current.items() if pair not in wanted]:
+            through.objects.filter(pk__in=gone)._raw_delete(connection.alias)
+        _insert_pairs(
+            through._meta.db_table,
+            (source.column, target.column),
+            sorted(pair for pair in wanted if pair not in current),
+        )
+
+    replaced = [write for write in writes if write.data.attachments is not None]
+    if stale := [write.strategy for write in replaced if not write.created]:
+        Attachment.objects.filter(strategy__in=stale).delete()
+    if replaced:
+        Attachment.objects.bulk_create(
+            Attachment(strategy=write.strategy, file=a.file, title=a.title, language=a.language)
+            for write in replaced
+            for a in write.data.attachments
+        )
+    _record_batch_history(writes, user, now)
+
+
+# The word vector of a strategy, as the trigger of migrations 0005 and 0008 computes it.
+SEARCH_VECTOR = (
+    "setweight(to_tsvector('english', COALESCE(title, '')), 'A') || "
+    "setweight(to_tsvector('english', regexp_replace(COALESCE(summary, ''), '<[^>]+>', ' ', 'g')), "
+    "'B')"
+)
+# New rows from which a batch shares the work of its word vectors between two sessions.
+SHARED_VECTORS_FROM = 20
+
+
+def _create_rows(strategies: list[Strategy]) -> None:
+    """bulk_create(), sharing the word vectors between two database sessions on PostgreSQL.
+
+    Stemming a summary for its word vector costs more than the rest of writing the record
+    together. So while the trigger computes the vectors of the first half as that half is
+    inserted, a second connection computes those of the other half from their values, with the
+    trigger's own expression (it reads and writes no table); the other half is then inserted with
+    them, the trigger standing aside (strategies.defer_search_vector, migration 0008).
+    """
+    if connection.vendor != "postgresql" or len(strategies) < SHARED_VECTORS_FROM:
+        Strategy.all_objects.bulk_create(strategies)
+        return
+    middle = len(strategies) // 2
+    first, second = strategies[:middle], strategies[middle:]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search_vectors") as pool:
+        vectors = pool.submit(_search_vectors, [(s.title, s.summary) for s in second])
+        Strategy.all_objects.bulk_create(first)
+        for strategy, vector in zip(second, vectors.result(), strict=True):
+            strategy.search_vector = vector
+    with connection.cursor() as cursor:
+        # For this transaction only; a rollback puts the setting back too.
+        cursor.execute("SELECT set_config('strategies.defer_search_vector', 'on', true)")
+        Strategy.all_objects.bulk_create(second)
+        cursor.execute("SELECT set_config('strategies.defer_search_vector', 'off', true)")
+
+
+def _search_vectors(pairs: list[tuple[str, str]]) -> list[str]:
+    """The word vectors of (title, summary) pairs, in order, on this thread's own connection."""
+    titles, summaries = zip(*pairs, strict=True)
+    try:
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute(
+                f"SELECT ({SEARCH_VECTOR})::text FROM unnest(%s::text[], %s::text[]) "
+                "WITH ORDINALITY AS v(title, summary, n) ORDER BY n",
+                [list(titles), list(summaries)],
+            )
+            return [vector for (vector,) in cursor.fetchall()]
+    finally:
+        connections.close_all()
+
+
+# What a save changes on a record that exists (updated_at is set by hand: see _write_batch).
+UPDATED_FIELDS = [
+    "title",
+    "jurisdiction",
+    "adoption_date",
+    "language",
+    "status",
+    "summary",
+    "source_url",
+    "synthetic",
+    "deleted_at",
+    "deleted_by",
+    "updated_at",
+]
+
+
+def _insert_pairs(table: str, columns: tuple[str, str], rows: list[tuple[int, int]]) -> None:
+    """Insert rows of two integers (a through table's)."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement whatever the number of rows; the ids go as two comma-separated
+            # strings, which psycopg passes on as they are, rather than arrays that it would
+            # quote element by element.
+            first, second = zip(*rows, strict=True)
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({names}) SELECT * FROM unnest("
+                "string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::bigint[])",
+                [",".join(map(str, first)), ",".join(map(str, second))],
+            )
+        else:
+            cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES (%s, %s)", rows)
+
+
+def _record_batch_history(writes: list[_CheckedWrite], user, now) -> None:
+    """One history entry per written record, as _record_history() writes it, in bulk.
+
+    Each entry is copied from the row just written (its tracked fields, as simple-history takes
+    them from the instance) and its tags from the through tables, one statement for the entries
+    and one per tag field: the summaries are not sent to the database a second time, and it
+    keeps them compressed as they are.
+    """
+    if user is None:
+        # The signed-in user of the request, if any (simple-history's middleware).
+        user = strategy_history.get_history_user(writes[0].strategy)
+    history_model = Strategy.history.model
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in strategy_history.fields_included(Strategy))
+    copied = ", ".join(f"s.{quote(f.column)}" for f in strategy_history.fields_included(Strategy))
+    history_columns = ", ".join(
+        quote(history_model._meta.get_field(name).column)
+        for name in ("history_date", "history_type", "history_change_reason", "history_user")
+    )
+    history_pk = quote(history_model._meta.pk.column)
+    # Ids and the history type are written into the statement (integers, and "+" or "~"):
+    # psycopg's binding reads a statement once per placeholder, which adds up at this size.
+    rows, reasons = [], []
+    for write in writes:
+        reason = write.reason
+        if write.restored and not reason:
+            reason = _("Restored by saving its ID again")
+        rows.append(f"({int(write.strategy.pk)}, '{'+' if write.created else '~'}', %s)")
+        reasons.append(reason)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH written (pk, history_type, reason) AS (VALUES {', '.join(rows)}) "
+            f"INSERT INTO {quote(history_model._meta.db_table)} ({columns}, {history_columns}) "
+            f"SELECT {copied}, %s, written.history_type, written.reason, %s "
+            f"FROM {quote(Strategy._meta.db_table)} s "
+            f"JOIN written ON s.{quote(Strategy._meta.pk.column)} = written.pk "
+            f"RETURNING {history_pk}",
+            [*reasons, connection.ops.adapt_datetimefield_value(now), user and user.pk],
+        )
+        history_ids = ", ".join(str(int(history_id)) for (history_id,) in cursor.fetchall())
+        for tag_field, m2m_history_model in strategy_history.m2m_models.items():
+            through = tag_field.remote_field.through
+            through_columns = [f.column for f in through._meta.fields]
+            history_column = m2m_history_model._meta.get_field("history").column
+            strategy_column = through._meta.get_field(tag_field.m2m_field_name()).column
+            cursor.execute(
+                f"INSERT INTO {quote(m2m_history_model._meta.db_table)} "
+                f"({', '.join(quote(c) for c in through_columns)}, {quote(history_column)}) "
+                f"SELECT {', '.join(f't.{quote(c)}' for c in through_columns)}, h.{history_pk} "
+                f"FROM {quote(through._meta.db_table)} t "
+                f"JOIN {quote(history_model._meta.db_table)} h "
+                f"ON h.{quote(Strategy._meta.pk.column)} = t.{quote(strategy_column)} "
+                f"WHERE h.{history_pk} IN ({history_ids})"
+            )
 
 
 def delete_strategy(strategy: Strategy, user=None, *, reason: str | None = None) -> bool:

@@ -1,7 +1,9 @@
 """Import strategies from canonical JSON Lines (what `export_strategies` writes).
 
 A file is all or nothing: every line is checked, every error is reported with its line number,
-and the file's records are saved in one transaction only when none failed.
+and the file's records are saved in one transaction only when none failed. Records are saved
+`BATCH_SIZE` at a time through `save_strategies()`, a few statements per batch rather than per
+record.
 """
 
 import json
@@ -11,8 +13,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..canonical import CanonicalFormError, from_canonical
-from ..services import StrategyValidationError, Vocabulary, save_strategy
+from ..services import StrategyData, StrategyValidationError, Vocabulary, save_strategies
 from .outcome import DryRunRollback, FileOutcome
+
+BATCH_SIZE = 500
 
 
 def import_strategy_lines(
@@ -23,6 +27,26 @@ def import_strategy_lines(
     outcome = FileOutcome(source=source, dry_run=dry_run)
     vocabulary = Vocabulary()
     seen: dict[str, int] = {}
+    # (line number, message): a batch's records are checked after the lines that follow them
+    # in the batch, so the errors are put back in line order at the end.
+    errors: list[tuple[int, str]] = []
+    batch: list[tuple[int, StrategyData]] = []
+
+    def save_batch() -> None:
+        results = save_strategies(
+            [data for _number, data in batch], vocabulary=vocabulary, reasons=[reason] * len(batch)
+        )
+        for (number, data), result in zip(batch, results, strict=True):
+            if isinstance(result, StrategyValidationError):
+                errors.extend(
+                    (number, f"{source}: line {number}: {data.strategy_id}: {message}")
+                    for message in result.messages()
+                )
+            else:
+                bucket = outcome.created if result.created else outcome.updated
+                bucket.append(result.strategy.strategy_id)
+        batch.clear()
+
     try:
         with transaction.atomic():
             for number, raw in enumerate(lines, start=1):
@@ -31,9 +55,12 @@ def import_strategy_lines(
                     try:
                         raw = raw.decode("utf-8")
                     except UnicodeDecodeError as error:
-                        outcome.errors.append(
-                            _("%(where)s: not UTF-8 (byte %(offset)d)")
-                            % {"where": where, "offset": error.start}
+                        errors.append(
+                            (
+                                number,
+                                _("%(where)s: not UTF-8 (byte %(offset)d)")
+                                % {"where": where, "offset": error.start},
+                            )
                         )
                         continue
                 if not raw.strip():
@@ -41,31 +68,37 @@ def import_strategy_lines(
                 try:
                     data = from_canonical(json.loads(raw))
                 except json.JSONDecodeError as error:
-                    outcome.errors.append(
-                        _("%(where)s: not valid JSON (%(reason)s at column %(column)d)")
-                        % {"where": where, "reason": error.msg, "column": error.colno}
+                    errors.append(
+                        (
+                            number,
+                            _("%(where)s: not valid JSON (%(reason)s at column %(column)d)")
+                            % {"where": where, "reason": error.msg, "column": error.colno},
+                        )
                     )
                     continue
                 except CanonicalFormError as error:
-                    outcome.errors.append(f"{where}: {error}")
+                    errors.append((number, f"{where}: {error}"))
                     continue
                 if data.strategy_id in seen:
-                    outcome.errors.append(
-                        _("%(where)s: %(id)s already appears on line %(line)d")
-                        % {"where": where, "id": data.strategy_id, "line": seen[data.strategy_id]}
+                    errors.append(
+                        (
+                            number,
+                            _("%(where)s: %(id)s already appears on line %(line)d")
+                            % {
+                                "where": where,
+                                "id": data.strategy_id,
+                                "line": seen[data.strategy_id],
+                            },
+                        )
                     )
                     continue
                 seen[data.strategy_id] = number
-                try:
-                    with transaction.atomic():
-                        result = save_strategy(data, vocabulary=vocabulary, reason=reason)
-                except StrategyValidationError as error:
-                    outcome.errors.extend(
-                        f"{where}: {data.strategy_id}: {message}" for message in error.messages()
-                    )
-                    continue
-                bucket = outcome.created if result.created else outcome.updated
-                bucket.append(result.strategy.strategy_id)
+                batch.append((number, data))
+                if len(batch) >= BATCH_SIZE:
+                    save_batch()
+            if batch:
+                save_batch()
+            outcome.errors = [message for _number, message in sorted(errors, key=lambda e: e[0])]
             if not seen and not outcome.errors:
                 outcome.errors.append(
                     _("%(source)s: no strategies in the file") % {"source": source}

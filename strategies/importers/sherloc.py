@@ -22,6 +22,7 @@ are read as one pool and each value is recognised by its shape.
 from __future__ import annotations
 
 import datetime
+import functools
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,7 +49,9 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # Zero-width characters are invisible on the page, so a label copied with one must still match.
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# (A regular expression: str.translate() with a table is slow on non-Latin text, and a page has
+# hundreds of lines, each normalised several times.)
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 # "1. text", "12) text", "a) text": the page renders <ol> items as "1. ", and some authors letter
 # their items by hand.
 _ORDERED_MARKER = re.compile(r"(?:\d{1,3}[.)]|[A-Za-z]\))\s+")
@@ -99,6 +102,11 @@ class SherlocVocabulary:
     issue_children: Mapping[str, Mapping[str, str]]
     issue_leaves: frozenset[str]
 
+    @functools.cached_property
+    def lookups(self) -> _Lookups:
+        """The labels keyed for matching: built on the first page, kept for the next ones."""
+        return _Lookups.from_vocabulary(self)
+
 
 @dataclass(frozen=True)
 class PageError:
@@ -133,7 +141,7 @@ class ParseResult:
 def normalise_label(text: str) -> str:
     """Turn every kind of Unicode space into one plain space and trim the ends."""
     # str.split() without arguments splits on NBSP, ideographic and the other Unicode spaces.
-    return " ".join(text.translate(_ZERO_WIDTH).split())
+    return " ".join(_ZERO_WIDTH.sub("", text).split())
 
 
 def parse_sherloc_page(data: bytes | str, vocabulary: SherlocVocabulary) -> ParseResult:
@@ -142,8 +150,10 @@ def parse_sherloc_page(data: bytes | str, vocabulary: SherlocVocabulary) -> Pars
     if decode_error is not None:
         return ParseResult(strategy=None, errors=[decode_error])
     lines = _LINE_BREAK.split(text)
+    # Each line normalised once: the reader looks at most lines several times.
+    normalised = [normalise_label(line) for line in lines]
 
-    heading = next((i for i, line in enumerate(lines) if normalise_label(line)), None)
+    heading = next((i for i, line in enumerate(normalised) if line), None)
     if heading is None:
         return ParseResult(strategy=None, errors=[PageError(None, _("the file is empty"))])
     labels = _labels_for_heading(lines[heading], vocabulary.page_labels)
@@ -151,10 +161,10 @@ def parse_sherloc_page(data: bytes | str, vocabulary: SherlocVocabulary) -> Pars
         expected = ", ".join(repr(labels.database_heading) for labels in vocabulary.page_labels)
         message = _(
             "expected the heading of a SHERLOC strategy page (%(expected)s), found %(found)r"
-        ) % {"expected": expected, "found": normalise_label(lines[heading])}
+        ) % {"expected": expected, "found": normalised[heading]}
         return ParseResult(strategy=None, errors=[PageError(heading + 1, message)])
 
-    reader = _PageReader(lines, heading, labels, _Lookups.from_vocabulary(vocabulary))
+    reader = _PageReader(lines, normalised, heading, labels, vocabulary.lookups)
     strategy = reader.read()
     errors = sorted(reader.errors, key=lambda error: (error.line is not None, error.line or 0))
     if errors:
@@ -194,7 +204,7 @@ def _labels_for_heading(line: str, candidates: Iterable[PageLabels]) -> PageLabe
 
 @dataclass(frozen=True)
 class _Lookups:
-    """The vocabulary keyed by normalised label, built once per page."""
+    """The vocabulary keyed by normalised label (SherlocVocabulary.lookups)."""
 
     crime_types: dict[str, str]
     jurisdictions: dict[str, str]
@@ -223,9 +233,15 @@ class _PageReader:
     """Reads one page whose heading (and so whose labels) is known, collecting every error."""
 
     def __init__(
-        self, lines: Sequence[str], heading: int, labels: PageLabels, lookups: _Lookups
+        self,
+        lines: Sequence[str],
+        normalised: Sequence[str],
+        heading: int,
+        labels: PageLabels,
+        lookups: _Lookups,
     ) -> None:
         self.lines = lines
+        self.normalised = normalised  # normalise_label() of each line
         self.heading = heading
         self.labels = labels
         self.lookups = lookups
@@ -294,12 +310,12 @@ class _PageReader:
         wanted = {_label_key(getattr(self.labels, name)): name for name in SECTION_FIELDS}
         starts: dict[str, int] = {}
         for index in range(self.heading + 1, len(self.lines)):
-            name = wanted.get(_label_key(self.lines[index]))
+            name = wanted.get(self.normalised[index].casefold())
             if name is not None:
                 # The last occurrence wins: a summary may well contain a line "Introduction", and
                 # the summary comes before the real labels that follow it on the page.
                 starts[name] = index
-        last_line = max(i for i, line in enumerate(self.lines) if normalise_label(line)) + 1
+        last_line = max(i for i, line in enumerate(self.normalised) if line) + 1
         for name in SECTION_FIELDS:
             if name not in starts:
                 self.error(
@@ -314,30 +330,30 @@ class _PageReader:
 
     def _read_header(self, end: int) -> tuple[list[str], str | None, str | None]:
         """Crime types, then the title, then the jurisdiction, before the first section label."""
-        values = [i for i in range(self.heading + 1, end) if normalise_label(self.lines[i])]
+        values = [i for i in range(self.heading + 1, end) if self.normalised[i]]
         if len(values) < 2:
             self.error(
                 end,
                 _("expected the strategy title and the jurisdiction before %(label)r")
-                % {"label": normalise_label(self.lines[end])},
+                % {"label": self.normalised[end]},
             )
             return [], None, None
         *crime_type_lines, title_line, jurisdiction_line = values
 
         crime_types: list[str] = []
         for index in crime_type_lines:
-            label = normalise_label(self.lines[index])
-            slug = self.lookups.crime_types.get(_label_key(label))
+            label = self.normalised[index]
+            slug = self.lookups.crime_types.get(label.casefold())
             if slug is None:
                 self.error(index, _("unknown crime type %(label)r") % {"label": label})
             elif slug not in crime_types:
                 crime_types.append(slug)
 
-        name = normalise_label(self.lines[jurisdiction_line])
-        jurisdiction = self.lookups.jurisdictions.get(_label_key(name))
+        name = self.normalised[jurisdiction_line]
+        jurisdiction = self.lookups.jurisdictions.get(name.casefold())
         if jurisdiction is None:
             self.error(jurisdiction_line, _("unknown jurisdiction %(name)r") % {"name": name})
-        return crime_types, normalise_label(self.lines[title_line]), jurisdiction
+        return crime_types, self.normalised[title_line], jurisdiction
 
     def _read_pooled_sections(
         self, sections: Sequence[range]
@@ -351,7 +367,7 @@ class _PageReader:
             summary_lines.append(None)  # a label between two sections ends any open paragraph
             for index in section:
                 line = self.lines[index]
-                value = normalise_label(line)
+                value = self.normalised[index]
                 if STRATEGY_ID.fullmatch(value):
                     strategy_id = self._only_value(strategy_id, (index, value), _SECOND_STRATEGY_ID)
                     summary_lines.append(None)
@@ -407,7 +423,7 @@ class _PageReader:
         pattern = _article_line_pattern(self.labels)
         codes: dict[int, str] = {}
         for index in indices:
-            line = normalise_label(self.lines[index])
+            line = self.normalised[index]
             if not line:
                 continue
             match = pattern.fullmatch(line)
@@ -437,7 +453,7 @@ class _PageReader:
         ancestor = ""  # slug path of the deepest ancestor seen; "" is above the roots
         tagged: list[str] = []
         for index in indices:
-            line = normalise_label(self.lines[index])
+            line = self.normalised[index]
             if not line:
                 continue
             is_tagged = line.startswith(bullet)
@@ -468,20 +484,22 @@ class _PageReader:
         """Look among the children of the ancestor, then of its parent, …, then the roots.
 
         Labels repeat ("详情" under several parents, "犯罪受害者" at two levels), so the nearest
-        ancestor that has a child of that name is the one the page means.
+        ancestor that has a child of that name is the one the page means. Returns the path, or
+        None and the ancestors looked under.
         """
-        key = _label_key(label)
+        key = label.casefold()  # the label is normalised already
         searched: list[str] = []
         parent: str | None = ancestor
         while parent is not None:
-            searched.append(parent or _("the top level"))
             path = self.lookups.issue_children.get(parent, {}).get(key)
             if path is not None:
-                return path, searched
+                return path, []
+            searched.append(parent)
             parent = parent.rpartition("/")[0] if parent else None
-        return None, searched
+        return None, [parent or _("the top level") for parent in searched]
 
 
+@functools.cache
 def _article_line_pattern(labels: PageLabels) -> re.Pattern[str]:
     """Turn a template like "第{number}: 条 {title}" into a forgiving regular expression.
 
@@ -542,7 +560,7 @@ def _summary_html(lines: Iterable[str | None], bullets: Sequence[str] = _SUMMARY
         if raw is None or not text:
             paragraph = None
             continue
-        expanded = raw.translate(_ZERO_WIDTH).expandtabs(4)
+        expanded = _ZERO_WIDTH.sub("", raw).expandtabs(4)
         indent = len(expanded) - len(expanded.lstrip())
         ordered, item_text = _list_marker(text, bullets)
 

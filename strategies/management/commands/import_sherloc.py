@@ -2,10 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from strategies.importers.outcome import FileOutcome
-from strategies.importers.sherloc_import import import_sherloc_page, sherloc_vocabulary
+from strategies.importers.sherloc_import import import_sherloc_files
 from strategies.models import DOCUMENT_LANGUAGES, Status
-from strategies.services import Vocabulary
 
 from ._reporting import report_outcomes
 
@@ -33,24 +31,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, files, draft, language, dry_run, **options):
-        vocabulary = sherloc_vocabulary()
-        save_vocabulary = Vocabulary()
-        outcomes = []
-        for path in files:
-            try:
-                content = path.read_bytes()
-            except OSError as error:
-                outcomes.append(FileOutcome(str(path), errors=[f"{path}: {error.strerror}"]))
-                continue
-            outcomes.append(
-                import_sherloc_page(
-                    content,
-                    source=str(path),
-                    status=Status.DRAFT if draft else Status.PUBLISHED,
-                    language=language,
-                    dry_run=dry_run,
-                    vocabulary=vocabulary,
-                    save_vocabulary=save_vocabulary,
-                )
-            )
+        outcomes = import_sherloc_files(
+            files,
+            status=Status.DRAFT if draft else Status.PUBLISHED,
+            language=language,
+            dry_run=dry_run,
+        )
         report_outcomes(self, outcomes)
