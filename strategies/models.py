@@ -11,7 +11,7 @@ from pathlib import PurePath
 from django.conf import global_settings, settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
@@ -334,9 +334,10 @@ class Attachment(models.Model):
 class CatalogueVersion(models.Model):
     """A number that moves whenever strategies, their tags or the vocabularies change.
 
-    Database triggers move it (migration 0004), so writes from any process count, bulk ones
-    included. On PostgreSQL it is a sequence, which a rollback does not rewind and which needs no
-    row lock; on SQLite it is this table's single row.
+    Database triggers move it, so writes from any process count, bulk ones included. Its single
+    row is written in the writing transaction: on PostgreSQL when it commits (migration 0011,
+    with the next number of a sequence, which a rollback does not rewind), on SQLite with each
+    write (0004, 0009). Either way a reader never sees the new number before the new rows.
     """
 
     value = models.BigIntegerField(default=0)
@@ -351,8 +352,5 @@ class CatalogueVersion(models.Model):
 
     @classmethod
     def current(cls) -> int:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT last_value FROM {cls.SEQUENCE}")
-                return cursor.fetchone()[0]
-        return cls.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+        # -1 before the first write ever: no index is labelled with it for long.
+        return cls.objects.filter(pk=1).values_list("value", flat=True).first() or -1

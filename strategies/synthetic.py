@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
-from .models import Attachment, CatalogueVersion, Status, Strategy
+from .models import Attachment, Status, Strategy
 
 MAX_NUMBER = 9999
 # Share of a jurisdiction's ID space that synthetic records may take (9999 down to 5000).
@@ -628,11 +628,6 @@ def _write_sqlite(batch: SyntheticBatch, today: datetime.datetime) -> None:
         )
 
 
-def _move_catalogue_version() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(%s)", [CatalogueVersion.SEQUENCE])
-
-
 def generate(
     total: int,
     seed: int,
@@ -665,10 +660,7 @@ def generate(
             if load.rebuild:
                 stage("rebuilding indexes")
             load.finish()
-            # Where the catalogue version is a sequence moved by statement triggers (migration
-            # 0004), it moved while the rows were not yet visible to other processes, which may
-            # have rebuilt their facet index without them meanwhile: move it once more.
-            transaction.on_commit(_move_catalogue_version)
+            # The catalogue version moves as the run commits (migration 0011).
         # Fresh statistics, or the planner keeps planning for the empty tables it last saw.
         stage("analysing")
         with connection.cursor() as cursor:

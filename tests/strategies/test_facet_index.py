@@ -147,3 +147,28 @@ def test_version_still_moves_after_a_flush_emptied_its_table(synthetic_catalogue
     Strategy.objects.filter(pk=Strategy.objects.order_by("pk").first().pk).update(title="Edited")
     assert CatalogueVersion.current() != before
     compare(StrategyQuery())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_never_labels_old_rows_with_a_writers_new_version():
+    """A write still in progress must not move the version readers see: an index built from the
+    rows as they were would otherwise carry the new number and be kept after the commit."""
+    load_vocabularies()
+    call_command("generate_strategies", 20, seed=3, no_progress=True)
+    writer = connection.copy()  # a second session, as another process would have
+    try:
+        writer.connect()
+        writer.set_autocommit(False)
+        with writer.cursor() as cursor:
+            cursor.execute("UPDATE strategies_strategy SET status = 'draft' WHERE synthetic")
+        # Before the writer commits: the reader's version and index are the old catalogue's.
+        search = StrategySearch(StrategyQuery())
+        before = search.results().count()
+        assert before > 0
+        version = CatalogueVersion.current()
+        writer.commit()
+    finally:
+        writer.close()
+    assert CatalogueVersion.current() != version
+    # After the commit the version has moved and the next search sees every strategy as a draft.
+    assert StrategySearch(StrategyQuery()).results().count() == 0
