@@ -46,18 +46,16 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import OperationalError, connection, transaction  # noqa: E402
+from django.db import OperationalError, connection  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import override_settings, setup_test_environment  # noqa: E402
 
+from bench.imports import measure_import_rates  # noqa: E402
 from strategies.facet_index import current_index, forget_index  # noqa: E402
 from strategies.filters import StrategyFilterSet  # noqa: E402
-from strategies.importers.jsonl import import_strategy_lines  # noqa: E402
-from strategies.importers.sherloc_import import import_sherloc_page, sherloc_vocabulary  # noqa: E402
 from strategies.models import Strategy  # noqa: E402
 from strategies.search import FACETS, StrategyQuery, StrategySearch  # noqa: E402
-from strategies.services import Vocabulary  # noqa: E402
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue  # noqa: E402
 
 ALL_FACETS = ",".join(FACETS)
@@ -356,28 +354,8 @@ def main() -> None:
     full_export_seconds = time.perf_counter() - started
     export_growth = rss_peak_mb() - before_export
 
-    # Import rates, inside transactions that are rolled back.
-    sample = (PROJECT / "fixtures" / "samples" / "GBR0007s.txt").read_text(encoding="utf-8")
-    pages = [sample.replace("GBR0007s", f"GBR{1000 + n:04d}s") for n in range(200)]
-    vocabulary, save_vocabulary = sherloc_vocabulary(), Vocabulary()
-    started = time.perf_counter()
-    with transaction.atomic():
-        for n, page in enumerate(pages):
-            outcome = import_sherloc_page(
-                page.encode(), source=f"page-{n}", vocabulary=vocabulary,
-                save_vocabulary=save_vocabulary,
-            )  # fmt: skip
-            assert outcome.ok, outcome.errors
-        transaction.set_rollback(True)
-    sherloc_rate = len(pages) / (time.perf_counter() - started)
-
-    from strategies.exporters import strategy_json_lines
-
-    lines = list(strategy_json_lines(Strategy.objects.filter(synthetic=True)[:5000]))
-    started = time.perf_counter()
-    outcome = import_strategy_lines(lines, source="bench", dry_run=True)
-    assert outcome.ok, outcome.errors[:3]
-    jsonl_rate = len(lines) / (time.perf_counter() - started)
+    # Import rates: the two commands with real writes, removed again afterwards (bench/imports.py).
+    rates = measure_import_rates()
 
     print(
         f"\nfull export of {total} rows (API, JSON Lines): {full_export_seconds:.1f} s, "
@@ -385,8 +363,9 @@ def main() -> None:
     )
     print(f"peak memory of this worker: {rss_peak_mb():.0f} MB (VmHWM since the export)")
     print(
-        f"import_sherloc: {sherloc_rate:.0f} pages/s (budget 200); "
-        f"import_strategies: {jsonl_rate:.0f} records/s (budget 2000)"
+        f"import_sherloc: {rates['import_sherloc_pages_per_s']:.0f} pages/s (budget 200); "
+        f"import_strategies: {rates['import_strategies_records_per_s']:.0f} records/s "
+        "(budget 2000)"
     )
 
     if options.verbose:
