@@ -1,14 +1,16 @@
 from django.db import migrations
 
 # A strategy's row keeps its short fields in the table and its summary and word vector out of line
-# (in the TOAST table): the table stays about 30 times smaller, so what reads many rows without
+# (in the TOAST table): the table stays about ten times smaller, so what reads many rows without
 # those two columns (a word search collecting the ids of 50,000 matches, the facet index, a page
-# of results) reads a few megabytes instead of a few hundred. The word vector is stored
+# of results) reads a few megabytes instead of a hundred. The word vector is stored
 # uncompressed, as a search that rereads vectors (phrases, ranking) decompresses nothing.
+# The target leaves room for the short fields: below about 300 bytes PostgreSQL would move the
+# titles out of line too, and sorting by title would then fetch each title for every comparison.
 # Rows written before this migration move when they are next written, or all at once with
 # `VACUUM FULL strategies_strategy` (see the README's operations section).
 FORWARD = [
-    "ALTER TABLE strategies_strategy SET (toast_tuple_target = 128)",
+    "ALTER TABLE strategies_strategy SET (toast_tuple_target = 512)",
     "ALTER TABLE strategies_strategy ALTER COLUMN search_vector SET STORAGE EXTERNAL",
 ]
 BACKWARD = [
