@@ -5,10 +5,13 @@ The score is the number of shared articles plus the number of shared cross-cutti
 adoption, then to the strategy ID, so the list is stable from one page view to the next.
 """
 
+import numpy as np
+from django.conf import settings
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from .facet_index import current_index
 from .models import Strategy
 
 RELATED_LIMIT = 5
@@ -35,11 +38,53 @@ def _shared_tags(through: type[models.Model], tag_field: str, strategy: Strategy
     )
 
 
-def related_strategies(strategy: Strategy, limit: int = RELATED_LIMIT) -> models.QuerySet[Strategy]:
-    """The `limit` best-matching published strategies, each annotated with `score`; one query.
+def related_strategies(strategy: Strategy, limit: int = RELATED_LIMIT) -> list[Strategy]:
+    """The `limit` best-matching published strategies, each with its `score`.
 
     Strategies sharing nothing are left out, so a record with no tags has no related strategies.
+    With the index engine the scores are counted over the facet index's bitmaps (a few
+    milliseconds for 100,000 strategies; the SQL below scores every candidate with correlated
+    subqueries, which takes minutes at that size) and one query fetches the winners.
     """
+    if settings.SEARCH_ENGINE == "index":
+        return _related_by_index(strategy, limit)
+    return list(_related_by_sql(strategy, limit))
+
+
+def _related_by_index(strategy: Strategy, limit: int) -> list[Strategy]:
+    index = current_index()
+    articles, issues = index.facets["article"], index.facets["issue"]
+    rows = [
+        *(articles.bits[articles.row_of[a.code]] for a in strategy.articles.all()
+          if a.code in articles.row_of),
+        *(issues.bits[issues.row_of[i.path]] for i in strategy.cross_cutting_issues.all()
+          if i.path in issues.row_of),
+    ]  # fmt: skip
+    if not rows or not index.size:
+        return []
+    tagged = np.unpackbits(np.stack(rows).view(np.uint8), axis=1, bitorder="little")
+    scores = tagged[:, : index.size].sum(axis=0, dtype=np.int32)
+    scores[~np.unpackbits(index.published.view(np.uint8), bitorder="little")[: index.size]
+           .astype(bool)] = 0  # fmt: skip
+    scores[index.pks == strategy.pk] = 0
+    candidates = np.flatnonzero(scores)
+    if not len(candidates):
+        return []
+    # Ties: newest adoption first, then strategy ID, as the "newest" order of the index has it.
+    rank = np.empty(index.size, dtype=np.int64)
+    rank[index.orders["newest"]] = np.arange(index.size)
+    best = candidates[np.lexsort((rank[candidates], -scores[candidates]))[:limit]]
+    by_pk = Strategy.objects.select_related("jurisdiction").in_bulk(index.pks[best].tolist())
+    related = []
+    for position in best.tolist():
+        found = by_pk.get(int(index.pks[position]))
+        if found is not None:  # deleted since the index was built
+            found.score = int(scores[position])
+            related.append(found)
+    return related
+
+
+def _related_by_sql(strategy: Strategy, limit: int) -> models.QuerySet[Strategy]:
     articles = Strategy.articles.through
     issues = Strategy.cross_cutting_issues.through
     # Only strategies sharing at least one tag are scored, not the whole catalogue.
