@@ -63,17 +63,19 @@ def _related_by_index(strategy: Strategy, limit: int) -> list[Strategy]:
     if not rows or not index.size:
         return []
     tagged = np.unpackbits(np.stack(rows).view(np.uint8), axis=1, bitorder="little")
-    scores = tagged[:, : index.size].sum(axis=0, dtype=np.int32)
-    scores[~np.unpackbits(index.published.view(np.uint8), bitorder="little")[: index.size]
-           .astype(bool)] = 0  # fmt: skip
+    scores = tagged[:, : index.size].sum(axis=0, dtype=np.int64)
+    scores[~index.remember(("published flags",), lambda: _flags(index.published, index.size))] = 0
     scores[index.pks == strategy.pk] = 0
-    candidates = np.flatnonzero(scores)
-    if not len(candidates):
+    found = int(np.count_nonzero(scores))
+    if not found:
         return []
     # Ties: newest adoption first, then strategy ID, as the "newest" order of the index has it.
-    rank = np.empty(index.size, dtype=np.int64)
-    rank[index.orders["newest"]] = np.arange(index.size)
-    best = candidates[np.lexsort((rank[candidates], -scores[candidates]))[:limit]]
+    # One number per strategy orders by both; only the best few are sorted.
+    rank = index.remember(("newest rank",), lambda: _inverse(index.orders["newest"]))
+    key = scores * (index.size + 1) + (index.size - rank)
+    count = min(limit, found)
+    best = np.argpartition(-key, count - 1)[:count]
+    best = best[np.argsort(-key[best])]
     by_pk = Strategy.objects.select_related("jurisdiction").in_bulk(index.pks[best].tolist())
     related = []
     for position in best.tolist():
@@ -82,6 +84,17 @@ def _related_by_index(strategy: Strategy, limit: int) -> list[Strategy]:
             found.score = int(scores[position])
             related.append(found)
     return related
+
+
+def _flags(words: np.ndarray, size: int) -> np.ndarray:
+    return np.unpackbits(words.view(np.uint8), bitorder="little")[:size].astype(bool)
+
+
+def _inverse(order: np.ndarray) -> np.ndarray:
+    """Each position's rank in an order (a permutation of positions)."""
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
 
 
 def _related_by_sql(strategy: Strategy, limit: int) -> models.QuerySet[Strategy]:

@@ -355,7 +355,7 @@ class StrategySearch:
         rows = through.objects.filter(strategy_id__in=ids).values_list(code)
         return dict(rows.annotate(n=Count("strategy_id")).values_list(code, "n"))
 
-    def _labels(self, name: str):
+    def labels(self, name: str):
         """The vocabulary a facet is labelled from, in the current language.
 
         With the index engine it is read once per language and kept with the index: a change to
@@ -372,11 +372,11 @@ class StrategySearch:
 
     def instrument_names(self) -> dict[str, str]:
         """Instrument code to name, under which the article facet is grouped."""
-        return self._labels("instrument")
+        return self.labels("instrument")
 
     def _jurisdiction_facet(self, counts: dict[str, int]) -> list[FacetValue]:
         selected = self.query.jurisdiction
-        names = self._labels("jurisdiction")
+        names = self.labels("jurisdiction")
         values = [
             FacetValue(code, names[code], counts.get(code, 0), code in selected)
             for code in set(counts) | selected
@@ -386,7 +386,7 @@ class StrategySearch:
 
     def _region_facet(self, counts: dict[str, int]) -> list[FacetValue]:
         selected = self.query.region
-        regions = self._labels("region")
+        regions = self.labels("region")
         nodes = {
             pk: FacetValue(code, name, counts.get(code, 0), code in selected)
             for pk, _parent, code, name in regions
@@ -400,7 +400,7 @@ class StrategySearch:
 
     def _crime_type_facet(self, counts: dict[str, int]) -> list[FacetValue]:
         selected = self.query.crime_type
-        names = self._labels("crime_type")
+        names = self.labels("crime_type")
         values = [
             FacetValue(slug, names[slug], counts.get(slug, 0), slug in selected)
             for slug in set(counts) | selected
@@ -413,7 +413,7 @@ class StrategySearch:
         selected = self.query.article
         return [
             FacetValue(code, title, counts.get(code, 0), code in selected, group=instrument)
-            for code, title, instrument in self._labels("article")
+            for code, title, instrument in self.labels("article")
             if code in counts or code in selected
         ]
 
@@ -422,7 +422,7 @@ class StrategySearch:
         selected = self.query.issue
         nodes: dict[str, FacetValue] = {}
         roots: list[FacetValue] = []
-        for path, name in self._labels("issue"):
+        for path, name in self.labels("issue"):
             node = FacetValue(path, name, counts.get(path, 0), path in selected)
             nodes[path] = node
             parent_path = path.rpartition("/")[0]

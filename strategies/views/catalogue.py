@@ -5,15 +5,15 @@ The browse pages (browse.py) are this page with one facet pinned, so they build 
 are matched and counted is strategies.filters' and strategies.search's business.
 
 Queries for one page, whatever its size and however many tags its records carry (the tests in
-tests/strategies/test_catalogue_pages.py pin the numbers): 4 with the index engine and 16 with
+tests/strategies/test_catalogue_pages.py pin the numbers): 4 with the index engine and 17 with
 the SQL one for a page without filters, made of
   - the catalogue version for base.html's count of synthetic strategies (every page makes this
     one; the count itself comes from the index, or from one count per catalogue version);
   - the facets: with the index engine, one to learn whether the index is current (the facet
     labels are read once per language and kept with the index); with the SQL engine, two per
     facet, one for years and one for the instruments' names, under which articles are grouped;
-  - the page of strategies with their jurisdictions, then their crime types (Django skips the
-    latter for an empty page); the SQL engine also counts the matches;
+  - the page of strategies with their jurisdictions, then their crime types' codes (none for an
+    empty page); the SQL engine also counts the matches and reads the crime types' names;
 plus one per filter parameter given, spent by StrategyFilterSet validating its codes. Search words
 add, with the index engine, one on PostgreSQL to rank the matches, plus two (did they match
 exactly? which strategies?) the first time these words are searched since the catalogue last
@@ -27,16 +27,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language_bidi, gettext, ngettext
 
-from taxonomy.models import CrimeType
-
 from .. import charts
 from ..filters import ORDERING_LABELS, StrategyFilterSet
+from ..models import Strategy
 from ..search import FacetValue, StrategySearch
 from .common import search_from_params
 
@@ -125,11 +123,10 @@ def search_page(
     facets = search.facets([*shown, *(n for n in wanted if n not in shown), "year"])
     chips = _chips(request, search, facets, pin)
 
-    results = search.results().prefetch_related(
-        Prefetch("crime_types", queryset=CrimeType.objects.order_by("position", "slug"))
-    )
-    paginator = Paginator(results, PAGE_SIZE)
+    paginator = Paginator(search.results(), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    _attach_crime_type_names(search, page.object_list)
 
     return {
         "filterset": filterset,
@@ -152,6 +149,25 @@ def search_page(
         "charts": _charts(search, facets, page),
         "links": _result_set_links(request, pin),
     }
+
+
+def _attach_crime_type_names(search: StrategySearch, strategies: list) -> None:
+    """Set `crime_type_names` on each listed strategy, in the vocabulary's order: one query of
+    codes, with the names the search keeps (model instances of every tag would cost more than
+    the rest of the page)."""
+    if not strategies:
+        return
+    names = search.labels("crime_type")
+    by_strategy: dict[int, list[str]] = {strategy.pk: [] for strategy in strategies}
+    tags = (
+        Strategy.crime_types.through.objects.filter(strategy_id__in=list(by_strategy))
+        .order_by("crimetype__position", "crimetype__slug")
+        .values_list("strategy_id", "crimetype__slug")
+    )
+    for pk, slug in tags:
+        by_strategy[pk].append(names.get(slug, slug))
+    for strategy in strategies:
+        strategy.crime_type_names = by_strategy[strategy.pk]
 
 
 # -- facets ---------------------------------------------------------------------------------------
