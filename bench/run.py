@@ -338,9 +338,9 @@ def main() -> None:
             first_year = year
             break
     export_filter = f"adopted_from={first_year}"
-    export_count = (
-        StrategySearch(StrategyFilterSet(QueryDict(export_filter)).to_query()).results().count()
-    )
+    export_filterset = StrategyFilterSet(QueryDict(export_filter))
+    export_filterset.is_valid()
+    export_count = StrategySearch(export_filterset.to_query()).results().count()
     export_times = timed(lambda: get(client, f"/strategies/export.jsonl?{export_filter}"), 3)
     print(
         f"{f'export {export_count} rows (jsonl)':<34}{statistics.median(export_times):>9.0f}",
