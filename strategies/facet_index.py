@@ -68,7 +68,8 @@ def _pack(flags: np.ndarray) -> np.ndarray:
     return np.packbits(flags, axis=-1, bitorder="little").view(np.uint64)
 
 
-def _unpack(words: np.ndarray, size: int) -> np.ndarray:
+def unpack(words: np.ndarray, size: int) -> np.ndarray:
+    """Packed uint64 words -> one bool per position (the first `size`)."""
     return np.unpackbits(words.view(np.uint8), bitorder="little")[:size].astype(bool)
 
 
@@ -292,7 +293,7 @@ class FacetIndex:
 
     def ordered_pks(self, mask: np.ndarray, ordering: str) -> np.ndarray:
         order = self.orders[ordering]
-        matching = _unpack(mask, self.size)
+        matching = unpack(mask, self.size)
         return self.pks[order[matching[order]]]
 
 

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from .facet_index import current_index
+from .facet_index import current_index, unpack
 from .models import Strategy
 
 RELATED_LIMIT = 5
@@ -64,7 +64,7 @@ def _related_by_index(strategy: Strategy, limit: int) -> list[Strategy]:
         return []
     tagged = np.unpackbits(np.stack(rows).view(np.uint8), axis=1, bitorder="little")
     scores = tagged[:, : index.size].sum(axis=0, dtype=np.int64)
-    scores[~index.remember(("published flags",), lambda: _flags(index.published, index.size))] = 0
+    scores[~index.remember(("published flags",), lambda: unpack(index.published, index.size))] = 0
     scores[index.pks == strategy.pk] = 0
     found = int(np.count_nonzero(scores))
     if not found:
@@ -84,10 +84,6 @@ def _related_by_index(strategy: Strategy, limit: int) -> list[Strategy]:
             found.score = int(scores[position])
             related.append(found)
     return related
-
-
-def _flags(words: np.ndarray, size: int) -> np.ndarray:
-    return np.unpackbits(words.view(np.uint8), bitorder="little")[:size].astype(bool)
 
 
 def _inverse(order: np.ndarray) -> np.ndarray:

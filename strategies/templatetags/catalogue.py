@@ -38,23 +38,12 @@ def _href(request: HttpRequest, params: QueryDict) -> str:
     return f"{request.path}?{query}" if query else request.path
 
 
-@register.simple_tag(takes_context=True)
-def toggle_value(context, name: str, value) -> str:
-    """This page with one value of a repeatable parameter added, or removed if present."""
-    request = context["request"]
-    params = request.GET.copy()
-    value = str(value)
-    values = params.getlist(name)
-    params.setlist(name, [v for v in values if v != value] if value in values else [*values, value])
-    return _href(request, params)
-
-
 class _ToggleLinks:
-    """`toggle_value` for every value of one parameter, without copying the query each time.
+    """Links to this page with one value of a repeatable parameter added, or removed if present.
 
-    A facet shows hundreds of values; each link is the page's query string with one value of one
-    parameter added or removed, built from the query's parameters encoded once. The links equal
-    `toggle_value`'s (the tests compare them).
+    A facet shows hundreds of values, so the query's other parameters are encoded once rather
+    than the whole query copied per link; like every link here, the page number is dropped
+    (tests/strategies/test_facet_links.py compares the links with QueryDict's own encoding).
     """
 
     def __init__(self, request: HttpRequest, name: str):
