@@ -33,6 +33,14 @@ class Status(models.TextChoices):
     PUBLISHED = "published", _("Published")
 
 
+# A strategy's word vector as SQL over its row's columns: what the trigger of migrations 0005 and
+# 0008 computes, for bulk writes that compute it themselves (imports, synthetic strategies).
+SEARCH_VECTOR = (
+    "setweight(to_tsvector('english', COALESCE(title, '')), 'A') || "
+    "setweight(to_tsvector('english', regexp_replace(COALESCE(summary, ''), '<[^>]+>', ' ', 'g')), "
+    "'B')"
+)
+
 PUBLISH_PERMISSION = "strategies.publish_strategy"
 
 

@@ -25,6 +25,7 @@ from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
 from .models import (
     PUBLISH_PERMISSION,
+    SEARCH_VECTOR,
     STRATEGY_ID_RE,
     Attachment,
     Status,
@@ -442,12 +443,6 @@ def _write_batch(writes: list[_CheckedWrite], user) -> None:
     _record_batch_history(writes, user, now)
 
 
-# The word vector of a strategy, as the trigger of migrations 0005 and 0008 computes it.
-SEARCH_VECTOR = (
-    "setweight(to_tsvector('english', COALESCE(title, '')), 'A') || "
-    "setweight(to_tsvector('english', regexp_replace(COALESCE(summary, ''), '<[^>]+>', ' ', 'g')), "
-    "'B')"
-)
 # New rows from which a batch shares the work of its word vectors between two sessions.
 SHARED_VECTORS_FROM = 20
 

@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
-from .models import Attachment, Status, Strategy
+from .models import SEARCH_VECTOR, Attachment, Status, Strategy
 
 MAX_NUMBER = 9999
 # Share of a jurisdiction's ID space that synthetic records may take (9999 down to 5000).
@@ -315,13 +315,6 @@ def _draw_batches(
             },
         )
 
-
-# The same weighted vector as the trigger of migration 0008 computes.
-SEARCH_VECTOR = (
-    "setweight(to_tsvector('english', COALESCE(title, '')), 'A') || "
-    "setweight(to_tsvector('english', regexp_replace(COALESCE(summary, ''), '<[^>]+>', ' ', 'g')), "
-    "'B')"
-)
 
 THROUGH_TABLES = {
     "crime_types": (Strategy.crime_types.through, "crimetype_id"),

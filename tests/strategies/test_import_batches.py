@@ -15,9 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from strategies.canonical import to_canonical
 from strategies.importers import jsonl, sherloc_import
 from strategies.importers.sherloc_import import import_sherloc_files
-from strategies.models import Status, Strategy
+from strategies.models import SEARCH_VECTOR, Status, Strategy
 from strategies.services import (
-    SEARCH_VECTOR,
     SHARED_VECTORS_FROM,
     AttachmentData,
     SaveResult,
