@@ -7,11 +7,14 @@ within a facet and an AND across facets, and a facet's counts are popcounts of i
 with the other facets' mask: a few milliseconds for 100,000 strategies, where GROUP BY queries
 take hundreds.
 
-The index is built from the database and rebuilt when the catalogue changes. Database triggers
-(migration 0004) bump `strategies_catalogueversion` on every write to strategies, their tags and
-the vocabularies, from any process; each search reads that one number (a primary-key lookup) and
-rebuilds the index when it moved. SQL stays in charge of full-text matching and of fetching the
-page of rows; `StrategySearch` compares against the plain SQL counts in tests.
+The index is built from the database and kept current as the catalogue changes. Database
+triggers (migrations 0004 and 0011) move `strategies_catalogueversion` on every write to
+strategies, their tags and the vocabularies, from any process; each search reads that one number
+(a primary-key lookup). When it moved, the index is patched: on PostgreSQL a change log
+(migration 0012) names the strategies written since the index's version, and only those are read
+again. A vocabulary write, a very large one, or SQLite (which keeps no log) builds it afresh. SQL
+stays in charge of full-text matching and of fetching the page of rows; tests compare the index
+with plain SQL counts, patched and built.
 """
 
 from __future__ import annotations
@@ -84,12 +87,55 @@ def _rows_from_pairs(
     return FacetRows(codes, _pack(flags))
 
 
+def _bits(positions: np.ndarray) -> np.ndarray:
+    """Each position's bit within its uint64 word."""
+    return np.left_shift(np.uint64(1), (positions & 63).astype(np.uint64))
+
+
+def _patched_rows(rows: FacetRows, words: int, clear: np.ndarray, pairs) -> FacetRows | None:
+    """`rows` over `words` words, with the positions whose bits are in `clear` emptied and then
+    the (code, position) pairs set. A code without a row gets one, in sorted order, except in a
+    tree facet (whose rows are fixed by the vocabulary): None then, and the caller rebuilds."""
+    bits = np.zeros((len(rows.codes), words), dtype=np.uint64)
+    bits[:, : rows.bits.shape[1]] = rows.bits
+    bits &= ~clear
+    codes = rows.codes
+    missing = {code for code, _ in pairs} - rows.row_of.keys()
+    if missing:
+        codes = sorted([*codes, *missing])
+        row_of = {code: row for row, code in enumerate(codes)}
+        grown = np.zeros((len(codes), words), dtype=np.uint64)
+        grown[[row_of[code] for code in rows.codes]] = bits
+        bits = grown
+    patched = FacetRows(codes, bits)
+    if pairs:
+        positions = np.fromiter((position for _, position in pairs), np.int64, len(pairs))
+        value_rows = np.fromiter((patched.row_of[code] for code, _ in pairs), np.int64, len(pairs))
+        np.bitwise_or.at(bits, (value_rows, positions >> 6), _bits(positions))
+    return patched
+
+
+# The columns of a strategy the index holds, as values_list() reads them.
+STRATEGY_COLUMNS = ("pk", "strategy_id", "jurisdiction_id", "adoption_date", "status", "synthetic")
+# Each tag facet's through table and the column naming the value.
+TAG_TABLES = {
+    "crime_type": (Strategy.crime_types.through, "crimetype_id"),
+    "article": (Strategy.articles.through, "article_id"),
+    "issue": (Strategy.cross_cutting_issues.through, "crosscuttingissue_id"),
+}
+# A write to more strategies than this is read by a full rebuild rather than a patch.
+PATCH_LIMIT = 5000
+
+
 class FacetIndex:
     def __init__(self, version: int):
         self.version = version
         self.built_in = 0.0
+        self.how = "built"  # or "patched"
         # Facet labels per (facet, language), filled by StrategySearch as pages ask for them.
         self.labels: dict[tuple[str, str], object] = {}
+        # Listing orders, computed when first asked for (see order()).
+        self._orders: dict[str, np.ndarray] = {}
         # Results of recent word searches (see remember()); they go with the index's version.
         self._remembered: OrderedDict = OrderedDict()
         self._remembered_lock = threading.Lock()
@@ -100,24 +146,22 @@ class FacetIndex:
     def build(cls, version: int) -> FacetIndex:
         started = time.perf_counter()
         index = cls(version)
-        rows = list(
-            Strategy.objects.order_by("pk").values_list(
-                "pk", "strategy_id", "jurisdiction_id", "adoption_date", "status", "synthetic"
-            )
-        )
+        rows = list(Strategy.objects.order_by("pk").values_list(*STRATEGY_COLUMNS))
         size = len(rows)
         index.size = size
         index.words = (size + 63) // 64
         index.pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=size)
-        dates = np.fromiter(
+        index.strategy_ids = np.array([r[1] for r in rows], dtype=str)
+        index.dates = np.fromiter(
             (r[3].toordinal() if r[3] else NO_DATE for r in rows), dtype=np.int32, count=size
         )
-        index.dates = dates
-        index.published = _pack(
-            np.fromiter((r[4] == Status.PUBLISHED for r in rows), dtype=bool, count=size)
+        # Positions that hold a strategy: a patch leaves deleted ones' positions empty.
+        index.present = np.ones(size, dtype=bool)
+        index.published_flags = np.fromiter(
+            (r[4] == Status.PUBLISHED for r in rows), dtype=bool, count=size
         )
-        index.everything = _pack(np.ones(size, dtype=bool))
-        index.synthetic_published = sum(1 for r in rows if r[5] and r[4] == Status.PUBLISHED)
+        index.synthetic_flags = np.fromiter((r[5] for r in rows), dtype=bool, count=size)
+        index._pack_flags()
 
         # Jurisdictions, and regions at every level through them.
         jurisdiction_codes = sorted({r[2] for r in rows})
@@ -130,7 +174,7 @@ class FacetIndex:
         index.facets = {
             "jurisdiction": _rows_from_pairs(jurisdiction_codes, by_jurisdiction, size),
         }
-        regions_of = {
+        index.regions_of = {
             code: [c for c in (region, subregion, intermediate) if c]
             for code, region, subregion, intermediate in Jurisdiction.objects.values_list(
                 "code", "region__code", "subregion__code", "intermediate_region__code"
@@ -138,25 +182,23 @@ class FacetIndex:
         }
         by_region: dict[str, list[np.ndarray]] = {}
         for code, positions in by_jurisdiction.items():
-            for region in regions_of.get(code, []):
+            for region in index.regions_of.get(code, []):
                 by_region.setdefault(region, []).append(positions)
         index.facets["region"] = _rows_from_pairs(
             sorted(by_region), {k: np.concatenate(v) for k, v in by_region.items()}, size
         )
 
         # Tags: one query per through table, grouped per value.
-        index.facets["crime_type"] = index._tag_rows(
-            Strategy.crime_types.through, "crimetype_id",
-            dict(CrimeType.objects.values_list("pk", "slug")),
-        )  # fmt: skip
-        index.facets["article"] = index._tag_rows(
-            Strategy.articles.through, "article_id", dict(Article.objects.values_list("pk", "code"))
-        )
-        leaves = index._tag_rows(
-            Strategy.cross_cutting_issues.through, "crosscuttingissue_id",
-            dict(CrossCuttingIssue.objects.values_list("pk", "path")),
-        )  # fmt: skip
-        index.facets["issue"] = index._issue_rows(leaves)
+        index.tag_codes = {
+            "crime_type": dict(CrimeType.objects.values_list("pk", "slug")),
+            "article": dict(Article.objects.values_list("pk", "code")),
+            "issue": dict(CrossCuttingIssue.objects.values_list("pk", "path")),
+        }
+        for facet, (through, column) in TAG_TABLES.items():
+            rows_of_tags = index._tag_rows(through, column, index.tag_codes[facet])
+            if facet == "issue":
+                rows_of_tags = index._issue_rows(rows_of_tags)
+            index.facets[facet] = rows_of_tags
 
         years = np.fromiter((r[3].year if r[3] else 0 for r in rows), dtype=np.int32, count=size)
         year_codes = sorted({int(y) for y in years if y})
@@ -165,29 +207,122 @@ class FacetIndex:
             {str(y): np.flatnonzero(years == y) for y in year_codes},
             size,
         )
-
-        # Orders for listing pages, each a permutation of positions; ties by strategy ID.
-        id_rank = np.argsort(np.argsort(np.array([r[1] for r in rows], dtype=object)))
-        undated = dates == NO_DATE
-        index.orders = {
-            "newest": np.lexsort((id_rank, -dates.astype(np.int64), undated)),
-            "oldest": np.lexsort((id_rank, dates, undated)),
-        }
-        position_of = {pk: i for i, pk in enumerate(index.pks.tolist())}
-        index.orders["title"] = np.array(
-            [
-                position_of[pk]
-                for pk in Strategy.objects.order_by("title", "strategy_id").values_list(
-                    "pk", flat=True
-                )
-                if pk in position_of
-            ],
-            dtype=np.int64,
-        )
         # For HTTP Last-Modified: deleting a strategy also stamps it, so count deleted rows too.
         index.last_modified = Strategy.all_objects.aggregate(latest=Max("updated_at"))["latest"]
         index.built_in = time.perf_counter() - started
         logger.info("facet index of %d strategies built in %.2f s", size, index.built_in)
+        return index
+
+    def nbytes(self) -> int:
+        """The size of the index's arrays (orders included once computed)."""
+        arrays = [
+            self.pks, self.strategy_ids, self.dates, self.present, self.published_flags,
+            self.synthetic_flags, self.everything, self.published, *self._orders.values(),
+        ]  # fmt: skip
+        return sum(rows.bits.nbytes for rows in self.facets.values()) + sum(
+            array.nbytes for array in arrays
+        )
+
+    def _pack_flags(self) -> None:
+        self.everything = _pack(self.present)
+        self.published = _pack(self.published_flags & self.present)
+        self.synthetic_published = int(
+            np.count_nonzero(self.synthetic_flags & self.published_flags & self.present)
+        )
+
+    def patched(self, version: int, changed: set[int]) -> FacetIndex | None:
+        """A copy of this index with the strategies `changed` read again, labelled `version`.
+
+        New strategies take positions at the end and deleted ones leave theirs empty, so every
+        other position, and every bit, stays where it is. None when that cannot be: a new
+        strategy whose pk is below the highest known (its writer committed late), too many
+        changes (a rebuild is then as quick), or an issue the index has no row for.
+        """
+        if len(changed) > PATCH_LIMIT:
+            return None
+        started = time.perf_counter()
+        pks = np.array(sorted(changed), dtype=np.int64)
+        rows = list(
+            Strategy.all_objects.filter(pk__in=pks.tolist())
+            .order_by("pk")
+            .values_list(*STRATEGY_COLUMNS, "deleted_at", "updated_at")
+        )
+        live = [r for r in rows if r[6] is None]
+        new_pks = np.array([r[0] for r in live], dtype=np.int64)
+        new_pks = new_pks[~np.isin(new_pks, self.pks)]
+        if len(new_pks) and self.size and new_pks[0] < self.pks[-1]:
+            return None
+
+        index = FacetIndex(version)
+        index.how = "patched"
+        index.labels = dict(self.labels)
+        index.regions_of, index.tag_codes = self.regions_of, self.tag_codes
+        index.size = self.size + len(new_pks)
+        index.words = (index.size + 63) // 64
+        index.pks = np.concatenate([self.pks, new_pks])
+        added = len(new_pks)
+        index.strategy_ids = np.concatenate([self.strategy_ids, np.full(added, "", dtype=str)])
+        index.dates = np.concatenate([self.dates, np.full(added, NO_DATE, dtype=np.int32)])
+        for flags in ("present", "published_flags", "synthetic_flags"):
+            setattr(index, flags, np.concatenate([getattr(self, flags), np.zeros(added, bool)]))
+
+        # Every changed strategy's position is emptied, then the live ones are filled again.
+        positions = index._positions(pks)
+        for flags in (index.present, index.published_flags, index.synthetic_flags):
+            flags[positions] = False
+        index.dates[positions] = NO_DATE
+        clear = np.zeros(index.words, dtype=np.uint64)
+        np.bitwise_or.at(clear, positions >> 6, _bits(positions))
+
+        pairs: dict[str, list[tuple[str, int]]] = {facet: [] for facet in self.facets}
+        live_positions = index._positions(np.array([r[0] for r in live], dtype=np.int64))
+        position_of = dict(zip((r[0] for r in live), live_positions.tolist(), strict=True))
+        try:
+            for (_pk, strategy_id, jurisdiction, adopted, status, synthetic, *_), position in zip(
+                live, live_positions.tolist(), strict=True
+            ):
+                index.strategy_ids[position] = strategy_id
+                index.present[position] = True
+                index.published_flags[position] = status == Status.PUBLISHED
+                index.synthetic_flags[position] = synthetic
+                pairs["jurisdiction"].append((jurisdiction, position))
+                pairs["region"].extend(
+                    (region, position) for region in self.regions_of[jurisdiction]
+                )
+                if adopted:
+                    index.dates[position] = adopted.toordinal()
+                    pairs["year"].append((str(adopted.year), position))
+            for facet, (through, column) in TAG_TABLES.items():
+                code_of = self.tag_codes[facet]
+                tags = through.objects.filter(strategy_id__in=list(position_of))
+                for value, pk in tags.values_list(column, "strategy_id"):
+                    if facet == "issue":
+                        # A node counts the strategies tagged with it or with anything beneath it.
+                        parts = code_of[value].split("/")
+                        pairs[facet].extend(
+                            ("/".join(parts[:depth]), position_of[pk])
+                            for depth in range(1, len(parts) + 1)
+                        )
+                    else:
+                        pairs[facet].append((code_of[value], position_of[pk]))
+        except KeyError:
+            # A jurisdiction or tag value written since the vocabularies were read.
+            return None
+        if not {code for code, _ in pairs["issue"]} <= self.facets["issue"].row_of.keys():
+            return None
+        index.facets = {
+            facet: _patched_rows(rows_of_facet, index.words, clear, pairs[facet])
+            for facet, rows_of_facet in self.facets.items()
+        }
+        index._pack_flags()
+        stamps = [r[7] for r in rows if r[7] is not None]
+        index.last_modified = max(
+            (stamp for stamp in [self.last_modified, *stamps] if stamp is not None), default=None
+        )
+        index.built_in = time.perf_counter() - started
+        logger.info(
+            "facet index patched with %d strategies in %.3f s", len(changed), index.built_in
+        )
         return index
 
     def _positions(self, pks: np.ndarray) -> np.ndarray:
@@ -291,8 +426,29 @@ class FacetIndex:
     def counts(self, facet: str, base: np.ndarray, masks: dict[str, np.ndarray]) -> dict[str, int]:
         return self.facets[facet].counts(self.combine(base, masks, without=facet))
 
+    def order(self, name: str) -> np.ndarray:
+        """The positions in a listing order ("newest", "oldest", "title"), ties broken by
+        strategy ID; computed when first asked for, so that a patch costs none of them."""
+        order = self._orders.get(name)
+        if order is None:
+            order = self._orders[name] = self._compute_order(name)
+        return order
+
+    def _compute_order(self, name: str) -> np.ndarray:
+        if name == "title":
+            # Titles sort as the database collates them.
+            pks = Strategy.objects.order_by("title", "strategy_id").values_list("pk", flat=True)
+            listed = self._positions(np.fromiter(pks, dtype=np.int64))
+            # Positions the query did not list (empty ones, or deleted since) go last.
+            unlisted = np.setdiff1d(np.arange(self.size), listed, assume_unique=True)
+            return np.concatenate([listed, unlisted])
+        id_rank = np.argsort(np.argsort(self.strategy_ids, kind="stable"), kind="stable")
+        undated = self.dates == NO_DATE
+        dates = self.dates.astype(np.int64)
+        return np.lexsort((id_rank, -dates if name == "newest" else dates, undated))
+
     def ordered_pks(self, mask: np.ndarray, ordering: str) -> np.ndarray:
-        order = self.orders[ordering]
+        order = self.order(ordering)
         matching = unpack(mask, self.size)
         return self.pks[order[matching[order]]]
 
@@ -310,8 +466,20 @@ def current_index() -> FacetIndex:
         return index
     with _lock:
         if _index is None or _index.version != version:
-            _index = FacetIndex.build(version)
+            _index = _updated(_index)
         return _index
+
+
+def _updated(index: FacetIndex | None) -> FacetIndex:
+    """`index` patched with what was written since its version, or a fresh build."""
+    if index is not None:
+        version, changed = CatalogueVersion.changes_since(index.version)
+        if changed is not None:
+            patched = index.patched(version, changed)
+            if patched is not None:
+                return patched
+    # The version is read before the rows: whatever the build misses has a higher number.
+    return FacetIndex.build(CatalogueVersion.current())
 
 
 _synthetic_count: tuple[int, int] | None = None  # (catalogue version, count)

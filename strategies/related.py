@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from .facet_index import current_index, unpack
+from .facet_index import current_index
 from .models import Strategy
 
 RELATED_LIMIT = 5
@@ -64,14 +64,14 @@ def _related_by_index(strategy: Strategy, limit: int) -> list[Strategy]:
         return []
     tagged = np.unpackbits(np.stack(rows).view(np.uint8), axis=1, bitorder="little")
     scores = tagged[:, : index.size].sum(axis=0, dtype=np.int64)
-    scores[~index.remember(("published flags",), lambda: unpack(index.published, index.size))] = 0
+    scores[~(index.published_flags & index.present)] = 0
     scores[index.pks == strategy.pk] = 0
     found = int(np.count_nonzero(scores))
     if not found:
         return []
     # Ties: newest adoption first, then strategy ID, as the "newest" order of the index has it.
     # One number per strategy orders by both; only the best few are sorted.
-    rank = index.remember(("newest rank",), lambda: _inverse(index.orders["newest"]))
+    rank = index.remember(("newest rank",), lambda: _inverse(index.order("newest")))
     key = scores * (index.size + 1) + (index.size - rank)
     count = min(limit, found)
     best = np.argpartition(-key, count - 1)[:count]
