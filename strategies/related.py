@@ -38,27 +38,39 @@ def _shared_tags(through: type[models.Model], tag_field: str, strategy: Strategy
     )
 
 
-def related_strategies(strategy: Strategy, limit: int = RELATED_LIMIT) -> list[Strategy]:
+def related_strategies(
+    strategy: Strategy,
+    limit: int = RELATED_LIMIT,
+    *,
+    articles: list[str] | None = None,
+    issues: list[str] | None = None,
+) -> list[Strategy]:
     """The `limit` best-matching published strategies, each with its `score`.
 
     Strategies sharing nothing are left out, so a record with no tags has no related strategies.
     With the index engine the scores are counted over the facet index's bitmaps (a few
     milliseconds for 100,000 strategies; the SQL below scores every candidate with correlated
-    subqueries, which takes minutes at that size) and one query fetches the winners.
+    subqueries, which takes minutes at that size) and one query fetches the winners. A caller
+    that has read the strategy's article codes and issue paths passes them; else they are read.
     """
-    if settings.SEARCH_ENGINE == "index":
-        return _related_by_index(strategy, limit)
-    return list(_related_by_sql(strategy, limit))
+    if settings.SEARCH_ENGINE != "index":
+        return list(_related_by_sql(strategy, limit))
+    if articles is None:
+        articles = list(strategy.articles.values_list("code", flat=True))
+    if issues is None:
+        issues = list(strategy.cross_cutting_issues.values_list("path", flat=True))
+    return _related_by_index(strategy, limit, articles, issues)
 
 
-def _related_by_index(strategy: Strategy, limit: int) -> list[Strategy]:
+def _related_by_index(
+    strategy: Strategy, limit: int, article_codes: list[str], issue_paths: list[str]
+) -> list[Strategy]:
     index = current_index()
     articles, issues = index.facets["article"], index.facets["issue"]
     rows = [
-        *(articles.bits[articles.row_of[a.code]] for a in strategy.articles.all()
-          if a.code in articles.row_of),
-        *(issues.bits[issues.row_of[i.path]] for i in strategy.cross_cutting_issues.all()
-          if i.path in issues.row_of),
+        *(articles.bits[articles.row_of[code]] for code in article_codes
+          if code in articles.row_of),
+        *(issues.bits[issues.row_of[path]] for path in issue_paths if path in issues.row_of),
     ]  # fmt: skip
     if not rows or not index.size:
         return []

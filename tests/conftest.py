@@ -29,10 +29,13 @@ def fresh_facet_index():
     as it was while the catalogue version has moved on (PostgreSQL sequences are not rolled
     back), so an index cached by an earlier test could otherwise look current."""
     from strategies.facet_index import forget_index
+    from strategies.vocabularies import forget_vocabularies
 
     forget_index()
+    forget_vocabularies()
     yield
     forget_index()
+    forget_vocabularies()
 
 
 @pytest.fixture(autouse=True)

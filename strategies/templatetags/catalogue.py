@@ -11,7 +11,7 @@ from urllib.parse import quote_plus
 from django import template
 from django.conf import settings
 from django.http import HttpRequest, QueryDict
-from django.urls import translate_url
+from django.urls import reverse, translate_url
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, get_language_info, gettext
 
@@ -154,3 +154,25 @@ def language_links(context) -> list[dict]:
 def snippet(raw_snippet: str) -> SafeString:
     """A search headline as HTML: escaped, with the matched words in <mark>."""
     return mark_safe(snippet_html(raw_snippet))  # noqa: S308 — snippet_html escapes everything
+
+
+@register.simple_tag
+def issue_tree_nodes(nodes) -> SafeString:
+    """A record's cross-cutting issues under their ancestors, as nested lists of links; tagged
+    issues are marked. Written out in Python for the same reason as facet_options: a record can
+    show dozens of nodes, and an {% include %} per node was a large part of its page's work."""
+    out: list[str] = []
+
+    def write(nodes) -> None:
+        out.append('<ul class="issue-tree">')
+        for node in nodes:
+            href = escape(reverse("strategies:issue", args=[node.issue.path]))
+            tagged = ' class="tagged"' if node.tagged else ""
+            out.append(f'<li{tagged}><a href="{href}">{escape(str(node.issue.name))}</a>')
+            if node.children:
+                write(node.children)
+            out.append("</li>")
+        out.append("</ul>")
+
+    write(nodes)
+    return mark_safe("".join(out))  # noqa: S308 — every value above is escaped

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -20,26 +19,7 @@ from ..canonical import to_canonical
 from ..citation import Citation, citation_bibtex, citation_text
 from ..models import Attachment, Strategy
 from ..related import related_strategies
-
-
-def record_queryset() -> QuerySet[Strategy]:
-    """Published strategies with everything their page shows, in six queries whatever the number
-    of tags: the strategy with its jurisdiction, region and sub-region; crime types; articles with
-    their instruments; tagged cross-cutting issues; the lineage (ancestors and self) of every
-    tagged issue, all in one query; attachments. Related strategies are a seventh
-    (strategies.related). A record with no cross-cutting issue skips the lineage query.
-    """
-    return (
-        Strategy.objects.published()
-        .with_tags()
-        .select_related("jurisdiction__region", "jurisdiction__subregion")
-        .prefetch_related(
-            Prefetch(
-                "cross_cutting_issues__lineage",
-                queryset=CrossCuttingIssue.objects.order_by("depth"),
-            )
-        )
-    )
+from ..vocabularies import Vocabularies, current_vocabularies, strategy_tags
 
 
 @dataclass
@@ -51,16 +31,12 @@ class IssueNode:
     children: list[IssueNode] = field(default_factory=list)
 
 
-def issue_tree(tagged: list[CrossCuttingIssue]) -> list[IssueNode]:
-    """The tagged issues under their ancestors, siblings in the vocabulary's order.
-
-    Each tagged issue must carry its prefetched `lineage` (itself and its ancestors), so the
-    tree is built without a query.
-    """
+def issue_tree(tagged: list[CrossCuttingIssue], vocabularies: Vocabularies) -> list[IssueNode]:
+    """The tagged issues under their ancestors, siblings in the vocabulary's order."""
     nodes: dict[str, IssueNode] = {}
     tagged_paths = {issue.path for issue in tagged}
     for issue in tagged:
-        for node in issue.lineage.all():
+        for node in vocabularies.lineage(issue):
             nodes.setdefault(node.path, IssueNode(node, tagged=node.path in tagged_paths))
     roots: list[IssueNode] = []
     for path, node in nodes.items():
@@ -91,7 +67,12 @@ def _attachment_entries(strategy: Strategy) -> list[AttachmentEntry]:
 
 @require_safe
 def strategy_detail(request, strategy_id: str):
-    strategy = get_object_or_404(record_queryset(), strategy_id=strategy_id)
+    # The strategy, its tags' ids (one query) and its attachments; every name, region, instrument
+    # and ancestor comes from the vocabularies this process keeps per catalogue version.
+    strategy = get_object_or_404(Strategy.objects.published(), strategy_id=strategy_id)
+    vocabularies = current_vocabularies()
+    strategy.jurisdiction = vocabularies.jurisdictions[strategy.jurisdiction_id]
+    tags = strategy_tags(strategy, vocabularies)
     page_url = request.build_absolute_uri(reverse("strategies:detail", args=[strategy_id]))
     citation = Citation(
         author=strategy.jurisdiction.name,
@@ -105,9 +86,15 @@ def strategy_detail(request, strategy_id: str):
     language = get_language()
     context = {
         "strategy": strategy,
-        "issue_tree": issue_tree(list(strategy.cross_cutting_issues.all())),
+        "crime_types": tags.crime_types,
+        "articles": tags.articles,
+        "issue_tree": issue_tree(tags.issues, vocabularies),
         "attachments": _attachment_entries(strategy),
-        "related": list(related_strategies(strategy)),
+        "related": related_strategies(
+            strategy,
+            articles=[article.code for article in tags.articles],
+            issues=[issue.path for issue in tags.issues],
+        ),
         # The record's own language, marked where it differs from the interface's so that
         # screen readers and hyphenation treat the title and summary right.
         "record_lang": strategy.language if strategy.language != language else "",

@@ -1,0 +1,109 @@
+"""The vocabularies as model instances, read once per catalogue version and shared by every
+request of a process.
+
+A strategy's page shows its jurisdiction with its regions, its crime types, its articles with
+their instruments, and its issues under their ancestors: read through the ORM, that is six
+queries and a model instance per tag and ancestor on every view. Here a page maps its tags' ids
+to instances read once instead. Every write to a vocabulary moves the catalogue version
+(migrations 0004 and 0011), which replaces the snapshot. Names stay translated: modeltranslation
+resolves `name` in the language active when it is read.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from django.db.models import CharField, Value
+
+from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
+
+from .models import CatalogueVersion, Strategy
+
+
+@dataclass(frozen=True)
+class Vocabularies:
+    version: int
+    jurisdictions: dict[str, Jurisdiction]  # by code, with region and sub-region
+    crime_types: dict[int, CrimeType]
+    articles: dict[int, Article]  # in instrument then numeric order, with their instrument
+    issues: dict[int, CrossCuttingIssue]
+    issues_by_path: dict[str, CrossCuttingIssue]
+
+    @classmethod
+    def read(cls, version: int) -> Vocabularies:
+        issues = {issue.pk: issue for issue in CrossCuttingIssue.objects.all()}
+        return cls(
+            version=version,
+            jurisdictions={
+                j.code: j for j in Jurisdiction.objects.select_related("region", "subregion")
+            },
+            crime_types={c.pk: c for c in CrimeType.objects.order_by("position", "slug")},
+            articles={a.pk: a for a in Article.objects.select_related("instrument").in_order()},
+            issues=issues,
+            issues_by_path={issue.path: issue for issue in issues.values()},
+        )
+
+    def lineage(self, issue: CrossCuttingIssue) -> list[CrossCuttingIssue]:
+        """The issue's ancestors from the root down, then the issue itself."""
+        parts = issue.path.split("/")
+        return [self.issues_by_path["/".join(parts[:depth])] for depth in range(1, len(parts) + 1)]
+
+
+@dataclass
+class StrategyTags:
+    """One strategy's tags as vocabulary instances, each list in the vocabulary's order."""
+
+    crime_types: list[CrimeType]
+    articles: list[Article]
+    issues: list[CrossCuttingIssue]
+
+
+# The through table and column of each kind of tag.
+_TAGS = {
+    "crime_types": (Strategy.crime_types.through, "crimetype_id"),
+    "articles": (Strategy.articles.through, "article_id"),
+    "issues": (Strategy.cross_cutting_issues.through, "crosscuttingissue_id"),
+}
+
+
+def strategy_tags(strategy: Strategy, vocabularies: Vocabularies) -> StrategyTags:
+    """The strategy's tags, read in one query of ids."""
+    kinds = [
+        through.objects.filter(strategy_id=strategy.pk).values_list(
+            Value(kind, output_field=CharField()), column
+        )
+        for kind, (through, column) in _TAGS.items()
+    ]
+    ids: dict[str, set[int]] = {kind: set() for kind in _TAGS}
+    for kind, pk in kinds[0].union(*kinds[1:], all=True):
+        ids[kind].add(pk)
+    return StrategyTags(
+        crime_types=[c for pk, c in vocabularies.crime_types.items() if pk in ids["crime_types"]],
+        articles=[a for pk, a in vocabularies.articles.items() if pk in ids["articles"]],
+        issues=sorted(
+            (vocabularies.issues[pk] for pk in ids["issues"]), key=lambda issue: issue.path
+        ),
+    )
+
+
+_lock = threading.Lock()
+_current: Vocabularies | None = None
+
+
+def current_vocabularies() -> Vocabularies:
+    global _current
+    version = CatalogueVersion.current()
+    vocabularies = _current
+    if vocabularies is not None and vocabularies.version == version:
+        return vocabularies
+    with _lock:
+        if _current is None or _current.version != version:
+            _current = Vocabularies.read(version)
+        return _current
+
+
+def forget_vocabularies() -> None:
+    """Drop this process's snapshot (tests that rebuild the database use this)."""
+    global _current
+    _current = None
