@@ -19,6 +19,7 @@ with plain SQL counts, patched and built.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
@@ -315,6 +316,11 @@ class FacetIndex:
             for facet, rows_of_facet in self.facets.items()
         }
         index._pack_flags()
+        # Date orders are mended where they were computed; the title order (the database's
+        # collation) is computed again when next asked for.
+        for name in ("newest", "oldest"):
+            if name in self._orders:
+                index._orders[name] = index._mended_order(self._orders[name], name, positions)
         stamps = [r[7] for r in rows if r[7] is not None]
         index.last_modified = max(
             (stamp for stamp in [self.last_modified, *stamps] if stamp is not None), default=None
@@ -446,6 +452,24 @@ class FacetIndex:
         undated = self.dates == NO_DATE
         dates = self.dates.astype(np.int64)
         return np.lexsort((id_rank, -dates if name == "newest" else dates, undated))
+
+    def _order_key(self, name: str):
+        """The sort key of a position in a date order, as _compute_order sorts."""
+        dates, ids, sign = self.dates, self.strategy_ids, -1 if name == "newest" else 1
+
+        def key(position):
+            return (dates[position] == NO_DATE, sign * int(dates[position]), str(ids[position]))
+
+        return key
+
+    def _mended_order(self, order: np.ndarray, name: str, changed: np.ndarray) -> np.ndarray:
+        """A date order of an earlier index with the `changed` positions taken out and the
+        present ones put back where their new dates and IDs go (a binary search each)."""
+        kept = order[~np.isin(order, changed)]
+        key = self._order_key(name)
+        moved = sorted((p for p in changed.tolist() if self.present[p]), key=key)
+        at = [bisect.bisect_left(kept, key(p), key=key) for p in moved]
+        return np.insert(kept, at, moved)
 
     def ordered_pks(self, mask: np.ndarray, ordering: str) -> np.ndarray:
         order = self.order(ordering)
