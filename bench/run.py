@@ -243,6 +243,11 @@ def main() -> None:
     parser.add_argument(
         "--admin-queries", type=int, default=99, help="time the admin for the first N requests"
     )
+    parser.add_argument(
+        "--records-only",
+        action="store_true",
+        help="time the strategy page and the API detail only (no listings, exports or imports)",
+    )
     parser.add_argument("--verbose", action="store_true", help="EXPLAIN ANALYZE the queries")
     options = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -293,7 +298,9 @@ def main() -> None:
         f"{'admin p50':>11}{'×':>8}  budget",
         flush=True,
     )
-    for number, (name, query_string) in enumerate(listing_queries(top)):
+    for number, (name, query_string) in enumerate(
+        [] if options.records_only else listing_queries(top)
+    ):
         qs = f"?{query_string}" if query_string else ""
         api_qs = f"?{query_string}&facets={ALL_FACETS}" if query_string else f"?facets={ALL_FACETS}"
         # The baselines answer the same question for both faces: time them once per query.
@@ -337,6 +344,9 @@ def main() -> None:
             f"{'':>10}{'':>7}{'':>11}{'':>8}  ≤20 {ok}",
             flush=True,
         )
+
+    if options.records_only:
+        return
 
     # A 10,000-row export: the most recent adoption years holding at least that many.
     years = sorted(

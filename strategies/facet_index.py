@@ -33,6 +33,7 @@ from django.db.models import Max
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
 from .models import CatalogueVersion, Status, Strategy
+from .versioned import KeptPerVersion
 
 logger = logging.getLogger(__name__)
 
@@ -477,21 +478,9 @@ class FacetIndex:
         return self.pks[order[matching[order]]]
 
 
-_lock = threading.Lock()
-_index: FacetIndex | None = None
-
-
 def current_index() -> FacetIndex:
-    """The index for the catalogue as it is now; rebuilt when the stored version moved."""
-    global _index
-    version = CatalogueVersion.current()
-    index = _index
-    if index is not None and index.version == version:
-        return index
-    with _lock:
-        if _index is None or _index.version != version:
-            _index = _updated(_index)
-        return _index
+    """The index for the catalogue as it is now; patched or rebuilt when the version moved."""
+    return _kept.get()
 
 
 def _updated(index: FacetIndex | None) -> FacetIndex:
@@ -506,7 +495,21 @@ def _updated(index: FacetIndex | None) -> FacetIndex:
     return FacetIndex.build(CatalogueVersion.current())
 
 
-_synthetic_count: tuple[int, int] | None = None  # (catalogue version, count)
+_kept: KeptPerVersion[FacetIndex] = KeptPerVersion(_updated)
+
+
+@dataclass(frozen=True)
+class _SyntheticCount:
+    version: int
+    count: int
+
+
+_synthetic_count = KeptPerVersion(
+    lambda _previous: _SyntheticCount(
+        CatalogueVersion.current(),
+        Strategy.objects.filter(synthetic=True, status=Status.PUBLISHED).count(),
+    )
+)
 
 
 def published_synthetic_count() -> int:
@@ -516,19 +519,14 @@ def published_synthetic_count() -> int:
     process has no index of the current version (an admin page, say) it is counted once per
     version.
     """
-    global _synthetic_count
     version = CatalogueVersion.current()
-    index = _index
+    index = _kept.peek()
     if index is not None and index.version == version:
         return index.synthetic_published
-    cached = _synthetic_count
-    if cached is None or cached[0] != version:
-        count = Strategy.objects.filter(synthetic=True, status=Status.PUBLISHED).count()
-        _synthetic_count = cached = (version, count)
-    return cached[1]
+    return _synthetic_count.get(version).count
 
 
 def forget_index() -> None:
     """Drop this process's index (tests that rebuild the database use this)."""
-    global _index, _synthetic_count
-    _index = _synthetic_count = None
+    _kept.forget()
+    _synthetic_count.forget()

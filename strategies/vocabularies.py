@@ -11,7 +11,6 @@ resolves `name` in the language active when it is read.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from django.db.models import CharField, Value
@@ -19,6 +18,7 @@ from django.db.models import CharField, Value
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
 from .models import CatalogueVersion, Strategy
+from .versioned import KeptPerVersion
 
 
 @dataclass(frozen=True)
@@ -87,23 +87,13 @@ def strategy_tags(strategy: Strategy, vocabularies: Vocabularies) -> StrategyTag
     )
 
 
-_lock = threading.Lock()
-_current: Vocabularies | None = None
+_kept = KeptPerVersion(lambda _previous: Vocabularies.read(CatalogueVersion.current()))
 
 
 def current_vocabularies() -> Vocabularies:
-    global _current
-    version = CatalogueVersion.current()
-    vocabularies = _current
-    if vocabularies is not None and vocabularies.version == version:
-        return vocabularies
-    with _lock:
-        if _current is None or _current.version != version:
-            _current = Vocabularies.read(version)
-        return _current
+    return _kept.get()
 
 
 def forget_vocabularies() -> None:
     """Drop this process's snapshot (tests that rebuild the database use this)."""
-    global _current
-    _current = None
+    _kept.forget()
