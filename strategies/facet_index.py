@@ -27,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Max
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
@@ -338,6 +338,8 @@ class FacetIndex:
         return found[self.pks[found] == pks] if self.size else found[:0]
 
     def _tag_rows(self, through, column: str, code_of: dict[int, str]) -> FacetRows:
+        # The database the strategies were read from (a replica, for public pages).
+        connection = connections[router.db_for_read(through)]
         table = connection.ops.quote_name(through._meta.db_table)
         grouped: dict[str, np.ndarray] = {}
         with connection.cursor() as cursor:

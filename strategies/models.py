@@ -11,7 +11,7 @@ from pathlib import PurePath
 from django.conf import global_settings, settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import connections, models, router
 from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
@@ -371,6 +371,8 @@ class CatalogueVersion(models.Model):
         one statement (so the two agree), from the log of migration 0012. None instead of the
         pks when something else changed too (a vocabulary, a truncation, a very large write),
         when `version` is older than the log keeps, and on SQLite, which keeps no log."""
+        # The database the version and the rows are read from (a replica, for public pages).
+        connection = connections[router.db_for_read(cls)]
         if connection.vendor != "postgresql":
             return cls.current(), None
         with connection.cursor() as cursor:
