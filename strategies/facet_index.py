@@ -94,10 +94,10 @@ def _bits(positions: np.ndarray) -> np.ndarray:
     return np.left_shift(np.uint64(1), (positions & 63).astype(np.uint64))
 
 
-def _patched_rows(rows: FacetRows, words: int, clear: np.ndarray, pairs) -> FacetRows | None:
+def _patched_rows(rows: FacetRows, words: int, clear: np.ndarray, pairs) -> FacetRows:
     """`rows` over `words` words, with the positions whose bits are in `clear` emptied and then
-    the (code, position) pairs set. A code without a row gets one, in sorted order, except in a
-    tree facet (whose rows are fixed by the vocabulary): None then, and the caller rebuilds."""
+    the (code, position) pairs set. A code without a row gets one, in sorted order (the issue
+    tree's rows are fixed by the vocabulary: FacetIndex.patched checks its codes first)."""
     bits = np.zeros((len(rows.codes), words), dtype=np.uint64)
     bits[:, : rows.bits.shape[1]] = rows.bits
     bits &= ~clear
@@ -263,7 +263,11 @@ class FacetIndex:
         index.words = (index.size + 63) // 64
         index.pks = np.concatenate([self.pks, new_pks])
         added = len(new_pks)
-        index.strategy_ids = np.concatenate([self.strategy_ids, np.full(added, "", dtype=str)])
+        # Wide enough for every ID (numpy cuts strings longer than its array's width).
+        width = max([self.strategy_ids.dtype.itemsize // 4, *(len(r[1]) for r in live)])
+        index.strategy_ids = np.concatenate(
+            [self.strategy_ids, np.full(added, "", dtype=str)]
+        ).astype(f"<U{width}")
         index.dates = np.concatenate([self.dates, np.full(added, NO_DATE, dtype=np.int32)])
         for flags in ("present", "published_flags", "synthetic_flags"):
             setattr(index, flags, np.concatenate([getattr(self, flags), np.zeros(added, bool)]))

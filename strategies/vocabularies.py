@@ -81,8 +81,10 @@ def strategy_tags(strategy: Strategy, vocabularies: Vocabularies) -> StrategyTag
     return StrategyTags(
         crime_types=[c for pk, c in vocabularies.crime_types.items() if pk in ids["crime_types"]],
         articles=[a for pk, a in vocabularies.articles.items() if pk in ids["articles"]],
+        # An id the snapshot lacks (a vocabulary written during this request) is left out.
         issues=sorted(
-            (vocabularies.issues[pk] for pk in ids["issues"]), key=lambda issue: issue.path
+            (vocabularies.issues[pk] for pk in ids["issues"] if pk in vocabularies.issues),
+            key=lambda issue: issue.path,
         ),
     )
 
