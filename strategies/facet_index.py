@@ -32,7 +32,7 @@ from django.db.models import Max
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
-from .models import CatalogueVersion, Status, Strategy
+from .models import TAG_TABLES, CatalogueVersion, Status, Strategy
 from .versioned import KeptPerVersion
 
 logger = logging.getLogger(__name__)
@@ -119,12 +119,8 @@ def _patched_rows(rows: FacetRows, words: int, clear: np.ndarray, pairs) -> Face
 
 # The columns of a strategy the index holds, as values_list() reads them.
 STRATEGY_COLUMNS = ("pk", "strategy_id", "jurisdiction_id", "adoption_date", "status", "synthetic")
-# Each tag facet's through table and the column naming the value.
-TAG_TABLES = {
-    "crime_type": (Strategy.crime_types.through, "crimetype_id"),
-    "article": (Strategy.articles.through, "article_id"),
-    "issue": (Strategy.cross_cutting_issues.through, "crosscuttingissue_id"),
-}
+# Each tag facet and the kind of tag it counts (models.TAG_TABLES).
+TAG_FACETS = {"crime_type": "crime_types", "article": "articles", "issue": "issues"}
 # A write to more strategies than this is read by a full rebuild rather than a patch.
 PATCH_LIMIT = 5000
 
@@ -196,7 +192,8 @@ class FacetIndex:
             "article": dict(Article.objects.values_list("pk", "code")),
             "issue": dict(CrossCuttingIssue.objects.values_list("pk", "path")),
         }
-        for facet, (through, column) in TAG_TABLES.items():
+        for facet, kind in TAG_FACETS.items():
+            through, column = TAG_TABLES[kind]
             rows_of_tags = index._tag_rows(through, column, index.tag_codes[facet])
             if facet == "issue":
                 rows_of_tags = index._issue_rows(rows_of_tags)
@@ -298,7 +295,8 @@ class FacetIndex:
                 if adopted:
                     index.dates[position] = adopted.toordinal()
                     pairs["year"].append((str(adopted.year), position))
-            for facet, (through, column) in TAG_TABLES.items():
+            for facet, kind in TAG_FACETS.items():
+                through, column = TAG_TABLES[kind]
                 code_of = self.tag_codes[facet]
                 tags = through.objects.filter(strategy_id__in=list(position_of))
                 for value, pk in tags.values_list(column, "strategy_id"):

@@ -339,6 +339,14 @@ class Attachment(models.Model):
         return self.title
 
 
+# Each kind of tag a strategy carries: its through table and the column naming the tag.
+TAG_TABLES = {
+    "crime_types": (Strategy.crime_types.through, "crimetype_id"),
+    "articles": (Strategy.articles.through, "article_id"),
+    "issues": (Strategy.cross_cutting_issues.through, "crosscuttingissue_id"),
+}
+
+
 class CatalogueVersion(models.Model):
     """A number that moves whenever strategies, their tags or the vocabularies change.
 

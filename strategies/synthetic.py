@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
-from .models import SEARCH_VECTOR, Attachment, Status, Strategy
+from .models import SEARCH_VECTOR, TAG_TABLES, Attachment, Status, Strategy
 
 MAX_NUMBER = 9999
 # Share of a jurisdiction's ID space that synthetic records may take (9999 down to 5000).
@@ -316,14 +316,9 @@ def _draw_batches(
         )
 
 
-THROUGH_TABLES = {
-    "crime_types": (Strategy.crime_types.through, "crimetype_id"),
-    "articles": (Strategy.articles.through, "article_id"),
-    "issues": (Strategy.cross_cutting_issues.through, "crosscuttingissue_id"),
-}
 CATALOGUE_TABLES = [
     Strategy._meta.db_table,
-    *(through._meta.db_table for through, _column in THROUGH_TABLES.values()),
+    *(through._meta.db_table for through, _column in TAG_TABLES.values()),
 ]
 
 
@@ -545,7 +540,7 @@ class _PostgresLoad:
         columns = ", ".join(STAGED_COLUMNS)
         with cursor.copy(f'COPY "{self.staging}" ({columns}) FROM STDIN') as copy:
             copy.write(data.strategies)
-        for name, (through, column) in THROUGH_TABLES.items():
+        for name, (through, column) in TAG_TABLES.items():
             table = through._meta.db_table
             with cursor.copy(f'COPY "{table}" (strategy_id, "{column}") FROM STDIN') as copy:
                 copy.write(data.tags[name])
@@ -610,7 +605,7 @@ def _write_sqlite(batch: SyntheticBatch, today: datetime.datetime) -> None:
         ]
     )
     pks = np.array([strategy.pk for strategy in strategies], dtype=np.int64)
-    for name, (through, column) in THROUGH_TABLES.items():
+    for name, (through, column) in TAG_TABLES.items():
         rows, values = batch.tags[name]
         through.objects.bulk_create(
             [
@@ -675,7 +670,7 @@ def remove_synthetic() -> int:
     synthetic = Strategy.all_objects.filter(synthetic=True)
     with transaction.atomic():
         Attachment.objects.filter(strategy__synthetic=True).delete()
-        for through, _column in THROUGH_TABLES.values():
+        for through, _column in TAG_TABLES.values():
             through.objects.filter(strategy__synthetic=True)._raw_delete(connection.alias)
         count = synthetic.count()
         synthetic._raw_delete(connection.alias)

@@ -17,7 +17,7 @@ from django.db.models import CharField, Value
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
-from .models import CatalogueVersion, Strategy
+from .models import TAG_TABLES, CatalogueVersion, Strategy
 from .versioned import KeptPerVersion
 
 
@@ -59,23 +59,15 @@ class StrategyTags:
     issues: list[CrossCuttingIssue]
 
 
-# The through table and column of each kind of tag.
-_TAGS = {
-    "crime_types": (Strategy.crime_types.through, "crimetype_id"),
-    "articles": (Strategy.articles.through, "article_id"),
-    "issues": (Strategy.cross_cutting_issues.through, "crosscuttingissue_id"),
-}
-
-
 def strategy_tags(strategy: Strategy, vocabularies: Vocabularies) -> StrategyTags:
     """The strategy's tags, read in one query of ids."""
     kinds = [
         through.objects.filter(strategy_id=strategy.pk).values_list(
             Value(kind, output_field=CharField()), column
         )
-        for kind, (through, column) in _TAGS.items()
+        for kind, (through, column) in TAG_TABLES.items()
     ]
-    ids: dict[str, set[int]] = {kind: set() for kind in _TAGS}
+    ids: dict[str, set[int]] = {kind: set() for kind in TAG_TABLES}
     for kind, pk in kinds[0].union(*kinds[1:], all=True):
         ids[kind].add(pk)
     return StrategyTags(

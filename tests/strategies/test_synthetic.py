@@ -7,13 +7,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from strategies import synthetic
-from strategies.models import CatalogueVersion, Strategy
+from strategies.models import TAG_TABLES, CatalogueVersion, Strategy
 from strategies.search import FACETS, StrategyQuery, StrategySearch
 from strategies.services import next_strategy_id
 from strategies.synthetic import (
     CATALOGUE_TABLES,
     MAX_PER_JURISDICTION,
-    THROUGH_TABLES,
     Vocabulary,
     generate,
     jurisdiction_counts,
@@ -197,7 +196,7 @@ def test_a_run_that_fails_halfway_leaves_the_catalogue_as_it_was(
     if schema is not None:  # the indexes were dropped, and are back
         assert any(query["sql"].startswith("DROP INDEX") for query in queries)
     assert list(Strategy.all_objects.values_list("strategy_id", flat=True)) == ["GBR0007s"]
-    for through, _column in THROUGH_TABLES.values():
+    for through, _column in TAG_TABLES.values():
         assert not through.objects.exclude(strategy__strategy_id="GBR0007s").exists()
     if schema is not None:
         assert catalogue_schema() == schema
@@ -225,6 +224,6 @@ def test_batches_draw_the_same_records_whatever_the_thread():
     assert [len(batch) for batch in drawn] == [10, 10, 5]
     for one, other in zip(drawn, again, strict=True):
         assert one.summaries == other.summaries and one.titles == other.titles
-        for name in THROUGH_TABLES:
+        for name in TAG_TABLES:
             for a, b in zip(one.tags[name], other.tags[name], strict=True):
                 assert np.array_equal(a, b)
