@@ -5,6 +5,15 @@ import pytest
 from taxonomy.loading import load_vocabularies
 
 PROJECT = Path(__file__).resolve().parents[1]
+
+
+def postgresql_only(reason: str):
+    """Mark a test of something only PostgreSQL has; CI's PostgreSQL pass runs it."""
+    from django.db import connection
+
+    return pytest.mark.skipif(connection.vendor != "postgresql", reason=reason)
+
+
 SAMPLE_PAGE = PROJECT / "fixtures" / "samples" / "GBR0007s.txt"
 
 

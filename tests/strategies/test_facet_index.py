@@ -19,6 +19,7 @@ from strategies.search import FACETS, StrategyQuery, StrategySearch
 from strategies.services import StrategyData, delete_strategy, restore_strategy, save_strategy
 from taxonomy.loading import load_vocabularies
 from taxonomy.models import CrossCuttingIssue
+from tests.conftest import postgresql_only
 
 PROJECT = Path(__file__).resolve().parents[2]
 WORDS = ["", "strategy", "crime", "national", "corruption -terrorism", "zzzunknownword"]
@@ -192,9 +193,8 @@ def test_a_reader_never_labels_old_rows_with_a_writers_new_version():
     assert StrategySearch(StrategyQuery()).results().count() == 0
 
 
-ON_POSTGRESQL = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="the change log that patches read is kept on PostgreSQL (SQLite rebuilds)",
+ON_POSTGRESQL = postgresql_only(
+    "the change log that patches read is kept on PostgreSQL (SQLite rebuilds)"
 )
 
 # Edits an editor or a bulk update can make, as (name, arguments drawn by hypothesis).

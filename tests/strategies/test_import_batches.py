@@ -26,6 +26,7 @@ from strategies.services import (
     save_strategies,
     save_strategy,
 )
+from tests.conftest import postgresql_only
 
 from .factories import make_strategy
 
@@ -303,7 +304,7 @@ def test_a_batch_the_database_refuses_is_saved_file_by_file(pages, monkeypatch, 
     assert all(s.history.count() == 1 for s in Strategy.objects.all())
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's word vectors")
+@postgresql_only("PostgreSQL's word vectors")
 def test_imported_records_are_found_by_their_words(pages, tmp_path):
     call_command("import_sherloc", *map(str, pages))
     lines = tmp_path / "one.jsonl"
@@ -322,7 +323,7 @@ def test_imported_records_are_found_by_their_words(pages, tmp_path):
         assert cursor.fetchone()[0] == 0
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's word vectors")
+@postgresql_only("PostgreSQL's word vectors")
 def test_word_vectors_shared_between_sessions_are_the_triggers(tmp_path):
     count = 2 * SHARED_VECTORS_FROM
     records = [

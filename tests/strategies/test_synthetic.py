@@ -19,6 +19,7 @@ from strategies.synthetic import (
     synthetic_batches,
 )
 from taxonomy.loading import load_vocabularies
+from tests.conftest import postgresql_only
 
 from .factories import make_strategy
 
@@ -114,9 +115,7 @@ def leftover_tables():
     return [name for name in connection.introspection.table_names() if "synthetic" in name]
 
 
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="PostgreSQL's indexes and word vectors"
-)
+POSTGRESQL_ONLY = postgresql_only("PostgreSQL's indexes and word vectors")
 
 
 @pytest.fixture
@@ -127,7 +126,7 @@ def empty_catalogue(transactional_db):
     load_vocabularies()
 
 
-@postgresql_only
+@POSTGRESQL_ONLY
 def test_a_large_run_rebuilds_every_index_and_foreign_key(empty_catalogue):
     make_strategy("GBR0007s")
     before = catalogue_schema()
@@ -144,7 +143,7 @@ def test_a_large_run_rebuilds_every_index_and_foreign_key(empty_catalogue):
         assert cursor.fetchone()[0] in (None, "", "off")
 
 
-@postgresql_only
+@POSTGRESQL_ONLY
 def test_word_vectors_are_the_triggers(empty_catalogue):
     generate(40, seed=6)  # a rebuild
     generate(10, seed=8)  # into the indexes as they are
