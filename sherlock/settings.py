@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "sherlock.routers.ReplicaReadsMiddleware",
+    # One catalogue version per public read: every part of a page from the same catalogue.
+    "strategies.middleware.OneCatalogueVersionPerRequest",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -6,6 +6,9 @@ involve several records or vocabularies go through strategies.services.
 
 import itertools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import PurePath
 
 from django.conf import global_settings, settings
@@ -347,6 +350,10 @@ TAG_TABLES = {
 }
 
 
+# The version a block of reads is pinned to (CatalogueVersion.pinned()): empty until first read.
+_pinned_version: ContextVar[list[int] | None] = ContextVar("pinned_version", default=None)
+
+
 class CatalogueVersion(models.Model):
     """A number that moves whenever strategies, their tags or the vocabularies change.
 
@@ -370,8 +377,38 @@ class CatalogueVersion(models.Model):
 
     @classmethod
     def current(cls) -> int:
+        """The version now; within `pinned()`, the version first read there."""
+        pin = _pinned_version.get()
+        if pin is None:
+            return cls._read()
+        if not pin:
+            pin.append(cls._read())
+        return pin[0]
+
+    @classmethod
+    def _read(cls) -> int:
         # -1 before the first write ever: no index is labelled with it for long.
         return cls.objects.filter(pk=1).values_list("value", flat=True).first() or -1
+
+    @classmethod
+    @contextmanager
+    def pinned(cls) -> Iterator[None]:
+        """Read the version once for the whole block (a public page): every part of the page
+        then comes from the same catalogue, and the version is one query, not one per part."""
+        token = _pinned_version.set([])
+        try:
+            yield
+        finally:
+            _pinned_version.reset(token)
+
+    @classmethod
+    def seen(cls, version: int) -> None:
+        """Within `pinned()`, move the pin to a newer `version` that a value was derived at (an
+        index patched up to a write committed since the pin was read), so that the rest of the
+        block asks for that version rather than derive its values again for the older one."""
+        pin = _pinned_version.get()
+        if pin and version > pin[0]:
+            pin[0] = version
 
     @classmethod
     def changes_since(cls, version: int) -> tuple[int, set[int] | None]:

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 
 from .facet_index import current_index
 from .models import Strategy
+from .vocabularies import Vocabularies, current_vocabularies
 
 RELATED_LIMIT = 5
 
@@ -44,6 +45,7 @@ def related_strategies(
     *,
     articles: list[str] | None = None,
     issues: list[str] | None = None,
+    vocabularies: Vocabularies | None = None,
 ) -> list[Strategy]:
     """The `limit` best-matching published strategies, each with its `score`.
 
@@ -51,7 +53,8 @@ def related_strategies(
     With the index engine the scores are counted over the facet index's bitmaps (a few
     milliseconds for 100,000 strategies; the SQL below scores every candidate with correlated
     subqueries, which takes minutes at that size) and one query fetches the winners. A caller
-    that has read the strategy's article codes and issue paths passes them; else they are read.
+    that has read the strategy's article codes and issue paths, or the vocabularies, passes them;
+    else they are read.
     """
     if settings.SEARCH_ENGINE != "index":
         return list(_related_by_sql(strategy, limit))
@@ -59,11 +62,17 @@ def related_strategies(
         articles = list(strategy.articles.values_list("code", flat=True))
     if issues is None:
         issues = list(strategy.cross_cutting_issues.values_list("path", flat=True))
-    return _related_by_index(strategy, limit, articles, issues)
+    return _related_by_index(
+        strategy, limit, articles, issues, vocabularies or current_vocabularies()
+    )
 
 
 def _related_by_index(
-    strategy: Strategy, limit: int, article_codes: list[str], issue_paths: list[str]
+    strategy: Strategy,
+    limit: int,
+    article_codes: list[str],
+    issue_paths: list[str],
+    vocabularies: Vocabularies,
 ) -> list[Strategy]:
     index = current_index()
     articles, issues = index.facets["article"], index.facets["issue"]
@@ -74,33 +83,78 @@ def _related_by_index(
     ]  # fmt: skip
     if not rows or not index.size:
         return []
-    tagged = np.unpackbits(np.stack(rows).view(np.uint8), axis=1, bitorder="little")
-    scores = tagged[:, : index.size].sum(axis=0, dtype=np.int64)
-    scores[~(index.published_flags & index.present)] = 0
+    scores = _scores(rows, index.published, index.size)
     scores[index.pks == strategy.pk] = 0
-    found = int(np.count_nonzero(scores))
-    if not found:
+    best = _best(scores, limit, lambda: index.remember(
+        ("newest rank",), lambda: _inverse(index.order("newest"), index.size)
+    ))  # fmt: skip
+    if not len(best):
         return []
-    # Ties: newest adoption first, then strategy ID, as the "newest" order of the index has it.
-    # One number per strategy orders by both; only the best few are sorted.
-    rank = index.remember(("newest rank",), lambda: _inverse(index.order("newest")))
-    key = scores * (index.size + 1) + (index.size - rank)
-    count = min(limit, found)
-    best = np.argpartition(-key, count - 1)[:count]
-    best = best[np.argsort(-key[best])]
-    by_pk = Strategy.objects.select_related("jurisdiction").in_bulk(index.pks[best].tolist())
+    # Only what the list shows; the jurisdiction's name comes from the vocabularies.
+    by_pk = Strategy.objects.only(*RELATED_FIELDS).in_bulk(index.pks[best].tolist())
+    jurisdictions = vocabularies.jurisdictions
     related = []
     for position in best.tolist():
         found = by_pk.get(int(index.pks[position]))
         if found is not None:  # deleted since the index was built
+            if found.jurisdiction_id in jurisdictions:
+                found.jurisdiction = jurisdictions[found.jurisdiction_id]
             found.score = int(scores[position])
             related.append(found)
     return related
 
 
-def _inverse(order: np.ndarray) -> np.ndarray:
-    """Each position's rank in an order (a permutation of positions)."""
-    rank = np.empty(len(order), dtype=np.int64)
+RELATED_FIELDS = ("strategy_id", "title", "language", "jurisdiction_id", "adoption_date")
+
+
+def _scores(rows: list[np.ndarray], mask: np.ndarray, size: int) -> np.ndarray:
+    """For each position, how many of the packed bit `rows` have its bit set, counted only where
+    `mask` is set.
+
+    The rows are added as binary numbers one bit plane at a time (plane i holds bit i of every
+    position's count), on the packed words: a few dozen rows cost a few hundred operations on
+    size/64 words, and only the handful of planes is unpacked at the end.
+    """
+    planes: list[np.ndarray] = []
+    for row in rows:
+        carry = row.copy()
+        for i, plane in enumerate(planes):
+            planes[i] = plane ^ carry
+            carry &= plane
+            if not carry.any():
+                break
+        else:
+            planes.append(carry)
+    # Bytes while the counts fit in 8 bits (fewer than 256 tags), as they always do in practice.
+    dtype = np.uint8 if len(planes) <= 8 else np.int64
+    scores = np.zeros(size, dtype=dtype)
+    for i, plane in enumerate(planes):
+        bits = np.unpackbits((plane & mask).view(np.uint8), bitorder="little")[:size]
+        scores |= bits.astype(dtype, copy=False) << dtype(i)
+    return scores.astype(np.int64, copy=False)
+
+
+def _best(scores: np.ndarray, limit: int, ranks) -> np.ndarray:
+    """The positions of the `limit` highest non-zero scores, best first; ties go to the lower
+    rank in `ranks()` (newest adoption, then strategy ID, as the index's "newest" order)."""
+    counts = np.bincount(scores)
+    counts[0] = 0  # sharing nothing is not related
+    # The lowest score that still belongs among the best: every position at or above it.
+    at_least = np.cumsum(counts[::-1])
+    reached = np.flatnonzero(at_least >= limit)
+    threshold = len(counts) - 1 - int(reached[0]) if len(reached) else 1
+    candidates = np.flatnonzero(scores >= max(threshold, 1))
+    if not len(candidates):
+        return candidates
+    rank = ranks()
+    order = np.lexsort((rank[candidates], -scores[candidates]))
+    return candidates[order[:limit]]
+
+
+def _inverse(order: np.ndarray, size: int) -> np.ndarray:
+    """Each of `size` positions' rank in an order; positions the order leaves out (those of
+    deleted strategies, once the index was patched) rank after all others."""
+    rank = np.full(size, len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     return rank
 

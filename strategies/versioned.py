@@ -40,6 +40,7 @@ class KeptPerVersion(Generic[T]):
         with self._lock:
             if self._value is None or self._value.version != version:
                 self._value = self._make(self._value)
+            CatalogueVersion.seen(self._value.version)
             return self._value
 
     def peek(self) -> T | None:

@@ -6,14 +6,17 @@ what a parameter means is decided by strategies.filters and strategies.search, n
 """
 
 from html import escape
-from urllib.parse import quote_plus
+from itertools import groupby
+from urllib.parse import quote, quote_plus
 
 from django import template
 from django.conf import settings
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse, translate_url
+from django.utils.formats import date_format
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, get_language_info, gettext
+from django.utils.translation import get_language, get_language_info, gettext, pgettext
 
 from ..search import snippet_html
 
@@ -29,6 +32,20 @@ AUTONYMS = {
     "ru": "Русский",
     "ar": "العربية",
 }
+
+
+class _Link:
+    """Links to one named URL with one argument: reverse() once (in the active language), then
+    each link only quotes its argument as reverse() does. A page with dozens of such links spent
+    more on reverse() than on anything else it wrote."""
+
+    _MARK = "0ARGUMENT0"
+
+    def __init__(self, name: str):
+        self.prefix, _, self.suffix = reverse(name, args=[self._MARK]).partition(self._MARK)
+
+    def __call__(self, argument: str) -> str:
+        return f"{self.prefix}{quote(str(argument), safe=RFC3986_SUBDELIMS + '/~:@')}{self.suffix}"
 
 
 def _href(request: HttpRequest, params: QueryDict) -> str:
@@ -62,6 +79,25 @@ class _ToggleLinks:
             encoded = QueryDict(mutable=True)
             encoded.setlist(key, params.getlist(key))
             (self.after if seen else self.before).append(encoded.urlencode())
+        # A value not yet selected goes after this parameter's values: everything around it is
+        # the same for every such value, so it is written (and escaped for HTML) once.
+        key = quote_plus(self.name)
+        head = "&".join(
+            part
+            for part in (*self.before, "&".join(f"{key}={quote_plus(v)}" for v in self.values))
+            if part
+        )
+        tail = "&".join(self.after)
+        self._add_head = escape(f"{self.path}?{head}{'&' if head else ''}{key}=")
+        self._add_tail = escape(f"&{tail}" if tail else "")
+        self._selected = set(self.values)
+
+    def href_html(self, value: str) -> str:
+        """href(value), escaped for an HTML attribute."""
+        if value in self._selected:
+            return escape(self.href(value))
+        # quote_plus() leaves only letters, digits and _.-~+% : nothing HTML needs escaped.
+        return f"{self._add_head}{quote_plus(value)}{self._add_tail}"
 
     def href(self, value: str) -> str:
         if value in self.values:
@@ -98,7 +134,7 @@ def facet_options(context, name: str, options) -> SafeString:
                 f'<input type="checkbox" id="{box_id}" name="{escape(name)}" value="{code}"'
                 f"{' checked' if option.selected else ''}>"
                 f'<label class="visually-hidden" for="{box_id}">{label} ({option.count})</label>'
-                f'<a class="facet-link" href="{escape(links.href(option.code))}" rel="nofollow">'
+                f'<a class="facet-link" href="{links.href_html(option.code)}" rel="nofollow">'
                 f'<span class="visually-hidden">{words[bool(option.selected)]} </span>'
                 f'<span class="facet-label">{label}</span> '
                 f'<span class="facet-count">{option.count}</span></a>'
@@ -162,11 +198,12 @@ def issue_tree_nodes(nodes) -> SafeString:
     issues are marked. Written out in Python for the same reason as facet_options: a record can
     show dozens of nodes, and an {% include %} per node was a large part of its page's work."""
     out: list[str] = []
+    link = _Link("strategies:issue")
 
     def write(nodes) -> None:
         out.append('<ul class="issue-tree">')
         for node in nodes:
-            href = escape(reverse("strategies:issue", args=[node.issue.path]))
+            href = escape(link(node.issue.path))
             tagged = ' class="tagged"' if node.tagged else ""
             out.append(f'<li{tagged}><a href="{href}">{escape(str(node.issue.name))}</a>')
             if node.children:
@@ -175,4 +212,100 @@ def issue_tree_nodes(nodes) -> SafeString:
         out.append("</ul>")
 
     write(nodes)
+    return mark_safe("".join(out))  # noqa: S308 — every value above is escaped
+
+
+@register.simple_tag
+def result_items(strategies) -> SafeString:
+    """The listed strategies of a results page, each with its links, jurisdiction, ID, adoption
+    date, crime types and search snippet. Written out in Python for the same reason as
+    facet_options: twenty results, each with a dozen tags, were a large part of the search page's
+    rendering."""
+    language = get_language()
+    detail, jurisdiction = _Link("strategies:detail"), _Link("strategies:jurisdiction")
+    # Each a literal, for makemessages; text, not attributes, so quotes stay as they are.
+    words = {
+        "Synthetic": escape(gettext("Synthetic"), quote=False),
+        "Jurisdiction": escape(gettext("Jurisdiction"), quote=False),
+        "ID": escape(gettext("ID"), quote=False),
+        "Adopted": escape(gettext("Adopted"), quote=False),
+        "Date not known": escape(gettext("Date not known"), quote=False),
+        "Crime types": escape(gettext("Crime types"), quote=False),
+    }
+    separator = escape(pgettext("list separator", ", "), quote=False)
+    out: list[str] = []
+    for strategy in strategies:
+        lang = f' lang="{escape(strategy.language)}"' if strategy.language != language else ""
+        synthetic = (
+            f' <span class="badge-synthetic">{words["Synthetic"]}</span>'
+            if strategy.synthetic
+            else ""
+        )
+        adopted = strategy.adoption_date
+        date = (
+            f'<time datetime="{adopted.isoformat()}">'
+            f"{escape(date_format(adopted, 'DATE_FORMAT'))}</time>"
+            if adopted
+            else words["Date not known"]
+        )
+        crime_types = getattr(strategy, "crime_type_names", None)
+        tags = (
+            f"<div><dt>{words['Crime types']}</dt>"
+            f"<dd>{separator.join(escape(str(name)) for name in crime_types)}</dd></div>"
+            if crime_types
+            else ""
+        )
+        snippet = getattr(strategy, "raw_snippet", "")
+        out.append(
+            f'<li class="result">\n'
+            f'<h3 class="result-title"><a href="{escape(detail(strategy.strategy_id))}"{lang}>'
+            f"{escape(strategy.title)}</a>{synthetic}</h3>\n"
+            f'<dl class="result-meta">\n'
+            f"<div><dt>{words['Jurisdiction']}</dt><dd>"
+            f'<a href="{escape(jurisdiction(strategy.jurisdiction_id))}">'
+            f"{escape(str(strategy.jurisdiction.name))}</a></dd></div>\n"
+            f"<div><dt>{words['ID']}</dt><dd>{escape(strategy.strategy_id)}</dd></div>\n"
+            f"<div><dt>{words['Adopted']}</dt><dd>{date}</dd></div>\n"
+            f"{tags}</dl>\n"
+            + (f'<p class="snippet"{lang}>{snippet_html(snippet)}</p>\n' if snippet else "")
+            + "</li>\n"
+        )
+    return mark_safe("".join(out))  # noqa: S308 — every value above is escaped
+
+
+@register.simple_tag
+def record_articles(articles) -> SafeString:
+    """A record's articles under their instruments, each a link to the article's page.
+    Written out in Python: a record can implement dozens of articles."""
+    link = _Link("strategies:article")
+    out: list[str] = []
+    for _instrument, grouped in groupby(articles, key=lambda article: article.instrument_id):
+        group = list(grouped)
+        out.append(f"<h3>{escape(str(group[0].instrument.name))}</h3>\n")
+        out.append('<ul class="record-articles">\n')
+        for article in group:
+            label = gettext("Article %(number)s: %(title)s") % {
+                "number": escape(str(article.number)),
+                "title": escape(str(article.title)),
+            }
+            out.append(
+                f'<li><a href="{escape(link(article.code))}">{label}</a> '
+                f'<span class="article-code">{escape(article.code)}</span></li>\n'
+            )
+        out.append("</ul>\n")
+    return mark_safe("".join(out))  # noqa: S308 — every value above is escaped
+
+
+@register.simple_tag
+def crime_type_links(crime_types) -> SafeString:
+    """A record's crime types, each a link to the search for that crime type."""
+    search = escape(reverse("strategies:search"))
+    out: list[str] = []
+    for crime_type in crime_types:
+        name = str(crime_type.name)
+        title = gettext("All strategies on %(name)s") % {"name": name}
+        out.append(
+            f'<li><a href="{search}?crime_type={escape(quote(crime_type.slug, safe="/"))}" '
+            f'title="{escape(title)}">{escape(name)}</a></li>\n'
+        )
     return mark_safe("".join(out))  # noqa: S308 — every value above is escaped

@@ -5,20 +5,21 @@ The browse pages (browse.py) are this page with one facet pinned, so they build 
 are matched and counted is strategies.filters' and strategies.search's business.
 
 Queries for one page, whatever its size and however many tags its records carry (the tests in
-tests/strategies/test_catalogue_pages.py pin the numbers): 4 with the index engine and 17 with
+tests/strategies/test_catalogue_pages.py pin the numbers): 3 with the index engine and 17 with
 the SQL one for a page without filters, made of
-  - the catalogue version for base.html's count of synthetic strategies (every page makes this
-    one; the count itself comes from the index, or from one count per catalogue version);
-  - the facets: with the index engine, one to learn whether the index is current (the facet
-    labels are read once per language and kept with the index); with the SQL engine, two per
-    facet, one for years and one for the instruments' names, under which articles are grouped;
+  - the catalogue version, read once per page (strategies.middleware): it tells whether the
+    index is current, and base.html's count of synthetic strategies reuses it (the count itself
+    comes from the index, or from one count per catalogue version);
+  - the facets: with the index engine, nothing more (the facet labels are read once per language
+    and kept with the index); with the SQL engine, two per facet, one for years and one for the
+    instruments' names, under which articles are grouped;
   - the page of strategies with their jurisdictions, then their crime types' codes (none for an
     empty page); the SQL engine also counts the matches and reads the crime types' names;
 plus one per filter parameter given, spent by StrategyFilterSet validating its codes. Search words
-add, with the index engine, one on PostgreSQL to rank the matches, plus two (did they match
-exactly? which strategies?) the first time these words are searched since the catalogue last
-changed; with the SQL engine, one on PostgreSQL (did they match exactly?) and one count (is the
-set small enough to rank?).
+add, with the index engine, one on PostgreSQL to rank the matches, plus one (which strategies
+match exactly?) the first time these words are searched since the catalogue last changed, and a
+second (which titles have similar words?) when none does; with the SQL engine, one on PostgreSQL
+(how many match exactly?) and one count (is the set small enough to rank?).
 """
 
 from __future__ import annotations
@@ -123,7 +124,8 @@ def search_page(
     facets = search.facets([*shown, *(n for n in wanted if n not in shown), "year"])
     chips = _chips(request, search, facets, pin)
 
-    paginator = Paginator(search.results(), PAGE_SIZE)
+    # The list shows no summaries (a search's snippet is made from it in the database).
+    paginator = Paginator(search.results().defer("summary"), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     _attach_crime_type_names(search, page.object_list)

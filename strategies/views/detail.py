@@ -95,6 +95,7 @@ def strategy_detail(request, strategy_id: str):
             strategy,
             articles=[article.code for article in tags.articles],
             issues=[issue.path for issue in tags.issues],
+            vocabularies=vocabularies,
         ),
         # The record's own language, marked where it differs from the interface's so that
         # screen readers and hyphenation treat the title and summary right.

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -338,3 +339,27 @@ def test_a_strategy_committed_after_a_newer_one_still_reaches_the_index():
     assert current_index().how == "built"
     titles = [s.title for s in StrategySearch(query).results()]
     assert "Slow" in titles and "Quick" in titles
+
+
+def test_a_pinned_block_reads_the_version_once_and_keeps_it(synthetic_catalogue):
+    """A public page reads the catalogue version once (strategies.middleware): a write committed
+    while the page is made does not switch its later parts to another catalogue."""
+    with CatalogueVersion.pinned():
+        pinned = CatalogueVersion.current()
+        Strategy.objects.filter(pk=Strategy.objects.order_by("pk").first().pk).update(title="X")
+        assert CatalogueVersion.current() == pinned
+        current_index()
+        version = current_index().version
+        # An index derived at a newer version moves the pin there, so it is not derived again.
+        assert CatalogueVersion.current() == version >= pinned
+    assert CatalogueVersion.current() > pinned
+    compare(StrategyQuery())
+
+
+def test_a_page_reads_the_version_once(client, synthetic_catalogue):
+    for url in ("/strategies/", f"/strategies/{Strategy.objects.published().first().strategy_id}/"):
+        client.get(url)  # builds the index
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        reads = [q for q in queries.captured_queries if "strategies_catalogueversion" in q["sql"]]
+        assert len(reads) == 1, url

@@ -4,9 +4,11 @@ from types import SimpleNamespace
 
 import pytest
 from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
 
-from strategies.templatetags.catalogue import facet_options
+from strategies.templatetags.catalogue import _Link, facet_options
 
 QUERIES = [
     "",
@@ -55,3 +57,19 @@ def test_labels_and_codes_are_escaped_and_trees_nest():
     assert "&lt;b&gt;A&lt;/b&gt;" in html and "&quot;B&quot; &amp; co" in html
     assert html.count('<ul class="facet-values">') == 2
     assert 'value="a" checked' in html and 'value="a/b">' in html
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "zh-hans"])
+@pytest.mark.parametrize(
+    ("name", "argument"),
+    [
+        ("strategies:detail", "GBR0007s"),
+        ("strategies:detail", "é&<x y"),
+        ("strategies:jurisdiction", "FRA"),
+        ("strategies:issue", "investigation/measures/identify-trace-freeze-seize"),
+        ("strategies:issue", "a b/ç?d#e"),
+    ],
+)
+def test_links_written_in_python_equal_reverse(language, name, argument):
+    with translation.override(language):
+        assert _Link(name)(argument) == reverse(name, args=[argument])
