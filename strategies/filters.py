@@ -18,6 +18,7 @@ from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction,
 
 from .models import Strategy
 from .search import ORDERINGS, StrategyQuery
+from .vocabularies import current_vocabularies
 
 PARAMETERS = (
     "q",
@@ -40,7 +41,8 @@ ORDERING_LABELS = {
 
 
 class CodesField(forms.MultipleChoiceField):
-    """Several stable codes of one vocabulary, checked against it in a single query.
+    """Several stable codes of one vocabulary, checked against the vocabularies this process
+    keeps per catalogue version (strategies.vocabularies), or else in a single query.
 
     The choices (every code) are only listed when asked for, e.g. by the API schema; validating
     a request does not read them.
@@ -71,10 +73,12 @@ class CodesField(forms.MultipleChoiceField):
                     code="invalid_choice",
                     params={"value": code.replace("\x00", "\\x00")},
                 )
-        lookup = {f"{self.code_field}__in": value}
-        known = set(
-            self.vocabulary.objects.filter(**lookup).values_list(self.code_field, flat=True)
-        )
+        known = current_vocabularies().codes(self.vocabulary, self.code_field)
+        if known is None:
+            lookup = {f"{self.code_field}__in": value}
+            known = set(
+                self.vocabulary.objects.filter(**lookup).values_list(self.code_field, flat=True)
+            )
         for code in value:
             if code not in known:
                 raise ValidationError(

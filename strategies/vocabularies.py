@@ -12,10 +12,12 @@ resolves `name` in the language active when it is read.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
+from django.db import models
 from django.db.models import CharField, Value
 
-from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
+from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction, Region
 
 from .models import TAG_TABLES, CatalogueVersion, Strategy
 from .versioned import KeptPerVersion
@@ -29,6 +31,7 @@ class Vocabularies:
     articles: dict[int, Article]  # in instrument then numeric order, with their instrument
     issues: dict[int, CrossCuttingIssue]
     issues_by_path: dict[str, CrossCuttingIssue]
+    region_codes: frozenset[str]
 
     @classmethod
     def read(cls, version: int) -> Vocabularies:
@@ -42,7 +45,22 @@ class Vocabularies:
             articles={a.pk: a for a in Article.objects.select_related("instrument").in_order()},
             issues=issues,
             issues_by_path={issue.path: issue for issue in issues.values()},
+            region_codes=frozenset(Region.objects.values_list("code", flat=True)),
         )
+
+    @cached_property
+    def _codes(self) -> dict[tuple[type[models.Model], str], frozenset[str]]:
+        return {
+            (Jurisdiction, "code"): frozenset(self.jurisdictions),
+            (Region, "code"): self.region_codes,
+            (CrimeType, "slug"): frozenset(c.slug for c in self.crime_types.values()),
+            (Article, "code"): frozenset(a.code for a in self.articles.values()),
+            (CrossCuttingIssue, "path"): frozenset(self.issues_by_path),
+        }
+
+    def codes(self, vocabulary: type[models.Model], field: str) -> frozenset[str] | None:
+        """Every `field` of a vocabulary (its stable codes), or None if the snapshot lacks it."""
+        return self._codes.get((vocabulary, field))
 
     def lineage(self, issue: CrossCuttingIssue) -> list[CrossCuttingIssue]:
         """The issue's ancestors from the root down, then the issue itself."""

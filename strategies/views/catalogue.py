@@ -15,11 +15,12 @@ the SQL one for a page without filters, made of
     instruments' names, under which articles are grouped;
   - the page of strategies with their jurisdictions, then their crime types' codes (none for an
     empty page); the SQL engine also counts the matches and reads the crime types' names;
-plus one per filter parameter given, spent by StrategyFilterSet validating its codes. Search words
-add, with the index engine, one on PostgreSQL to rank the matches, plus one (which strategies
-match exactly?) the first time these words are searched since the catalogue last changed, and a
-second (which titles have similar words?) when none does; with the SQL engine, one on PostgreSQL
-(how many match exactly?) and one count (is the set small enough to rank?).
+and nothing more per filter parameter (StrategyFilterSet checks the codes against the vocabularies
+this process keeps per catalogue version). Search words add, with the index engine, one on
+PostgreSQL to rank the matches, plus one (which strategies match exactly?) the first time these
+words are searched since the catalogue last changed, and a second (which titles have similar
+words?) when none does; with the SQL engine, one on PostgreSQL (how many match exactly?) and one
+count (is the set small enough to rank?).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import datetime
 import pytest
 
 from strategies.search import FACETS, FacetValue, StrategyQuery, StrategySearch
+from taxonomy.models import CrimeType
 from tests.strategies.factories import make_strategy
 
 pytestmark = pytest.mark.django_db
@@ -251,3 +252,15 @@ def test_an_unknown_api_url_is_a_json_404(api, db):
         response = api.get(url)
         assert response.status_code == 404, url
         assert response.json()["detail"].startswith(f"There is nothing at {url};")
+
+
+def test_a_code_added_to_a_vocabulary_is_accepted_at_once_and_a_removed_one_refused(api, catalogue):
+    """Codes are checked against the vocabularies each process keeps per catalogue version: a
+    vocabulary write moves the version, so the next request knows the new code."""
+    assert api.get(LIST, {"crime_type": "sea-turtle-poaching"}).status_code == 400
+    added = CrimeType.objects.create(slug="sea-turtle-poaching", name="Sea turtle poaching")
+    response = api.get(LIST, {"crime_type": "sea-turtle-poaching"})
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+    added.delete()
+    assert api.get(LIST, {"crime_type": "sea-turtle-poaching"}).status_code == 400
