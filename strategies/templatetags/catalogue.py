@@ -1,8 +1,10 @@
 """Template tags for the catalogue's public pages.
 
 Links that change one filter while keeping every other parameter, the language switcher, and the
-search snippet. All page state lives in the query string, so these only rewrite `request.GET`;
-what a parameter means is decided by strategies.filters and strategies.search, never here.
+lists a page shows by the dozen or hundred (facet values, results, a record's issues, articles and
+crime types), written out in Python. All page state lives in the query string, so these only
+rewrite `request.GET`; what a parameter means is decided by strategies.filters and
+strategies.search, never here.
 """
 
 from html import escape
@@ -184,12 +186,6 @@ def language_links(context) -> list[dict]:
         }
         for code, _name in settings.LANGUAGES
     ]
-
-
-@register.filter
-def snippet(raw_snippet: str) -> SafeString:
-    """A search headline as HTML: escaped, with the matched words in <mark>."""
-    return mark_safe(snippet_html(raw_snippet))  # noqa: S308 — snippet_html escapes everything
 
 
 @register.simple_tag
