@@ -83,33 +83,23 @@ class _ToggleLinks:
             (self.after if seen else self.before).append(encoded.urlencode())
         # A value not yet selected goes after this parameter's values: everything around it is
         # the same for every such value, so it is written (and escaped for HTML) once.
-        key = quote_plus(self.name)
-        head = "&".join(
-            part
-            for part in (*self.before, "&".join(f"{key}={quote_plus(v)}" for v in self.values))
-            if part
-        )
+        head = "&".join(part for part in (*self.before, self._encoded(self.values)) if part)
         tail = "&".join(self.after)
-        self._add_head = escape(f"{self.path}?{head}{'&' if head else ''}{key}=")
+        self._add_head = escape(f"{self.path}?{head}{'&' if head else ''}{quote_plus(name)}=")
         self._add_tail = escape(f"&{tail}" if tail else "")
-        self._selected = set(self.values)
+
+    def _encoded(self, values) -> str:
+        key = quote_plus(self.name)
+        return "&".join(f"{key}={quote_plus(v)}" for v in values)
 
     def href_html(self, value: str) -> str:
-        """href(value), escaped for an HTML attribute."""
-        if value in self._selected:
-            return escape(self.href(value))
+        """This page with `value` added, or removed if selected, escaped for an HTML attribute."""
+        if value in self.values:
+            rest = self._encoded(v for v in self.values if v != value)
+            query = "&".join(part for part in (*self.before, rest, *self.after) if part)
+            return escape(f"{self.path}?{query}" if query else self.path)
         # quote_plus() leaves only letters, digits and _.-~+% : nothing HTML needs escaped.
         return f"{self._add_head}{quote_plus(value)}{self._add_tail}"
-
-    def href(self, value: str) -> str:
-        if value in self.values:
-            values = [v for v in self.values if v != value]
-        else:
-            values = [*self.values, value]
-        key = quote_plus(self.name)
-        own = "&".join(f"{key}={quote_plus(v)}" for v in values)
-        query = "&".join(part for part in (*self.before, own, *self.after) if part)
-        return f"{self.path}?{query}" if query else self.path
 
 
 @register.simple_tag(takes_context=True)
