@@ -16,6 +16,8 @@ from .models import Strategy
 from .vocabularies import Vocabularies, current_vocabularies
 
 RELATED_LIMIT = 5
+# What the list of related strategies shows of each, all that is fetched.
+RELATED_FIELDS = ("strategy_id", "title", "language", "jurisdiction_id", "adoption_date")
 
 
 def _shared_tags(through: type[models.Model], tag_field: str, strategy: Strategy) -> Subquery:
@@ -102,9 +104,6 @@ def _related_by_index(
             found.score = int(scores[position])
             related.append(found)
     return related
-
-
-RELATED_FIELDS = ("strategy_id", "title", "language", "jurisdiction_id", "adoption_date")
 
 
 def _scores(rows: list[np.ndarray], mask: np.ndarray, size: int) -> np.ndarray:
