@@ -8,7 +8,7 @@ with the other facets' mask: a few milliseconds for 100,000 strategies, where GR
 take hundreds.
 
 The index is built from the database and kept current as the catalogue changes. Database
-triggers (migrations 0004 and 0011) move `strategies_catalogueversion` on every write to
+triggers (migrations 0004, 0011 and 0013) move `strategies_catalogueversion` on every write to
 strategies, their tags and the vocabularies, from any process; each search reads that one number
 (a primary-key lookup). When it moved, the index is patched: on PostgreSQL a change log
 (migration 0012) names the strategies written since the index's version, and only those are read

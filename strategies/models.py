@@ -358,9 +358,10 @@ class CatalogueVersion(models.Model):
     """A number that moves whenever strategies, their tags or the vocabularies change.
 
     Database triggers move it, so writes from any process count, bulk ones included. Its single
-    row is written in the writing transaction: on PostgreSQL when it commits (migration 0011,
-    with the next number of a sequence, which a rollback does not rewind), on SQLite with each
-    write (0004, 0009). Either way a reader never sees the new number before the new rows.
+    row is written in the writing transaction: on PostgreSQL once, when it commits (migrations
+    0011 and 0013, with the next number of a sequence, which a rollback does not rewind), on
+    SQLite with each write (0004, 0009). Either way a reader never sees the new number before the
+    new rows.
     """
 
     value = models.BigIntegerField(default=0)

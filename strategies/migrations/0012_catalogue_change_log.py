@@ -21,6 +21,49 @@ KEPT = 1000
 # A statement touching more rows than this is logged as "everything changed".
 MANY = 10000
 
+# The version trigger's function: a new number for the version at commit, logged with the
+# transaction's id (see forward()).
+MOVE_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION strategies_move_catalogue_version() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ DECLARE moved bigint; BEGIN "
+    "IF current_setting('strategies.version_moved_at', true) "
+    "IS DISTINCT FROM statement_timestamp()::text THEN "
+    "PERFORM set_config('strategies.version_moved_at', statement_timestamp()::text, true); "
+    # Whoever holds the row commits before this transaction takes its number.
+    "PERFORM 1 FROM strategies_catalogueversion WHERE id = 1 FOR UPDATE; "
+    "INSERT INTO strategies_catalogueversion (id, value) "
+    f"VALUES (1, nextval('{SEQUENCE}')) "
+    "ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value RETURNING value INTO moved; "
+    "INSERT INTO strategies_catalogue_version_log (version, xid) "
+    "VALUES (moved, pg_current_xact_id()); "
+    "IF moved % 100 = 0 THEN "
+    "DELETE FROM strategies_catalogue_change WHERE xid IN (SELECT xid FROM "
+    f"strategies_catalogue_version_log WHERE version <= moved - {KEPT}); "
+    f"DELETE FROM strategies_catalogue_version_log WHERE version <= moved - {KEPT}; "
+    "END IF; "
+    "END IF; RETURN NULL; END $$"
+)
+
+# The change log's statement trigger function.
+LOG_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION strategies_log_catalogue_change() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ DECLARE touched bigint; BEGIN "
+    "IF TG_NARGS = 0 OR TG_OP = 'TRUNCATE' THEN "
+    "INSERT INTO strategies_catalogue_change VALUES (pg_current_xact_id(), NULL); "
+    "RETURN NULL; END IF; "
+    "SELECT count(*) INTO touched FROM changed_rows; "
+    f"IF touched > {MANY} THEN "
+    "INSERT INTO strategies_catalogue_change VALUES (pg_current_xact_id(), NULL); "
+    "ELSIF TG_OP = 'UPDATE' THEN "
+    "EXECUTE format('INSERT INTO strategies_catalogue_change "
+    "SELECT pg_current_xact_id(), %1$I FROM changed_rows "
+    "UNION SELECT pg_current_xact_id(), %1$I FROM old_rows', TG_ARGV[0]); "
+    "ELSIF touched > 0 THEN "
+    "EXECUTE format('INSERT INTO strategies_catalogue_change "
+    "SELECT DISTINCT pg_current_xact_id(), %I FROM changed_rows', TG_ARGV[0]); "
+    "END IF; RETURN NULL; END $$"
+)
+
 
 def forward(apps, schema_editor):
     """A log of which strategies each catalogue version changed, so that a process whose facet
@@ -39,13 +82,12 @@ def forward(apps, schema_editor):
     """
     if schema_editor.connection.vendor != "postgresql":
         return
+
     def execute(sql):
         # No parameters: the functions' bodies hold "%" of their own.
         schema_editor.execute(sql, params=None)
 
-    execute(
-        "CREATE TABLE strategies_catalogue_change (xid xid8 NOT NULL, strategy_pk integer)"
-    )
+    execute("CREATE TABLE strategies_catalogue_change (xid xid8 NOT NULL, strategy_pk integer)")
     execute("CREATE INDEX strategies_catalogue_change_xid ON strategies_catalogue_change (xid)")
     execute(
         "CREATE TABLE strategies_catalogue_version_log "
@@ -55,44 +97,8 @@ def forward(apps, schema_editor):
         "CREATE INDEX strategies_catalogue_version_log_xid "
         "ON strategies_catalogue_version_log (xid)"
     )
-    execute(
-        "CREATE OR REPLACE FUNCTION strategies_move_catalogue_version() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ DECLARE moved bigint; BEGIN "
-        "IF current_setting('strategies.version_moved_at', true) "
-        "IS DISTINCT FROM statement_timestamp()::text THEN "
-        "PERFORM set_config('strategies.version_moved_at', statement_timestamp()::text, true); "
-        # Whoever holds the row commits before this transaction takes its number.
-        "PERFORM 1 FROM strategies_catalogueversion WHERE id = 1 FOR UPDATE; "
-        "INSERT INTO strategies_catalogueversion (id, value) "
-        f"VALUES (1, nextval('{SEQUENCE}')) "
-        "ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value RETURNING value INTO moved; "
-        "INSERT INTO strategies_catalogue_version_log (version, xid) "
-        "VALUES (moved, pg_current_xact_id()); "
-        "IF moved % 100 = 0 THEN "
-        "DELETE FROM strategies_catalogue_change WHERE xid IN (SELECT xid FROM "
-        f"strategies_catalogue_version_log WHERE version <= moved - {KEPT}); "
-        f"DELETE FROM strategies_catalogue_version_log WHERE version <= moved - {KEPT}; "
-        "END IF; "
-        "END IF; RETURN NULL; END $$"
-    )
-    execute(
-        "CREATE FUNCTION strategies_log_catalogue_change() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ DECLARE touched bigint; BEGIN "
-        "IF TG_NARGS = 0 OR TG_OP = 'TRUNCATE' THEN "
-        "INSERT INTO strategies_catalogue_change VALUES (pg_current_xact_id(), NULL); "
-        "RETURN NULL; END IF; "
-        "SELECT count(*) INTO touched FROM changed_rows; "
-        f"IF touched > {MANY} THEN "
-        "INSERT INTO strategies_catalogue_change VALUES (pg_current_xact_id(), NULL); "
-        "ELSIF TG_OP = 'UPDATE' THEN "
-        "EXECUTE format('INSERT INTO strategies_catalogue_change "
-        "SELECT pg_current_xact_id(), %1$I FROM changed_rows "
-        "UNION SELECT pg_current_xact_id(), %1$I FROM old_rows', TG_ARGV[0]); "
-        "ELSIF touched > 0 THEN "
-        "EXECUTE format('INSERT INTO strategies_catalogue_change "
-        "SELECT DISTINCT pg_current_xact_id(), %I FROM changed_rows', TG_ARGV[0]); "
-        "END IF; RETURN NULL; END $$"
-    )
+    execute(MOVE_FUNCTION)
+    execute(LOG_FUNCTION)
     for table, column in STRATEGY_TABLES.items():
         for event, tables in (
             ("INSERT", "NEW TABLE AS changed_rows"),
@@ -118,6 +124,7 @@ def forward(apps, schema_editor):
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+
     def execute(sql):
         schema_editor.execute(sql, params=None)
 

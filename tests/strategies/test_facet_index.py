@@ -1,5 +1,6 @@
 """The bitmap index must give exactly what plain SQL gives: counts, result sets and order."""
 
+import contextlib
 import datetime
 import os
 import subprocess
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,7 +20,7 @@ from strategies.models import CatalogueVersion, Status, Strategy
 from strategies.search import FACETS, StrategyQuery, StrategySearch
 from strategies.services import StrategyData, delete_strategy, restore_strategy, save_strategy
 from taxonomy.loading import load_vocabularies
-from taxonomy.models import CrossCuttingIssue
+from taxonomy.models import CrimeType, CrossCuttingIssue
 from tests.conftest import postgresql_only
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -339,6 +340,40 @@ def test_a_strategy_committed_after_a_newer_one_still_reaches_the_index():
     assert current_index().how == "built"
     titles = [s.title for s in StrategySearch(query).results()]
     assert "Slow" in titles and "Quick" in titles
+
+
+@ON_POSTGRESQL
+@pytest.mark.django_db(transaction=True)
+def test_each_committed_write_moves_the_version_once_and_leaves_nothing_pending():
+    """The version moves once per committed transaction that changed strategies or their tags,
+    however many rows and statements it took (migration 0013), and only then."""
+    load_vocabularies()
+    call_command("generate_strategies", 20, seed=6, no_progress=True)
+    strategy = Strategy.objects.order_by("pk").first()
+    version = CatalogueVersion.current()
+
+    # Tag rows alone: the through table's rows go and come, in one transaction.
+    strategy.crime_types.set(CrimeType.objects.filter(slug__in=["drugs", "piracy"]))
+    assert CatalogueVersion.current() == version + 1
+    # Rows of several tables over dozens of statements, in one transaction.
+    with transaction.atomic():
+        Strategy.objects.update(title="Renamed")
+        for each in Strategy.objects.all():
+            each.articles.clear()
+    assert CatalogueVersion.current() == version + 2
+    # A rolled-back write and a statement that matched nothing move nothing.
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        Strategy.objects.update(title="Undone")
+        raise RuntimeError
+    Strategy.objects.filter(strategy_id="XXX9999s").update(title="Nobody")
+    assert CatalogueVersion.current() == version + 2
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM strategies_catalogue_pending")
+        assert cursor.fetchone() == (0,)
+    assert set(Strategy.objects.values_list("title", flat=True)) == {"Renamed"}
+    compare(StrategyQuery(crime_type=frozenset({"piracy"})))
+    compare(StrategyQuery(article=frozenset({"UNTOC-5"})))
 
 
 def test_a_pinned_block_reads_the_version_once_and_keeps_it(synthetic_catalogue):
