@@ -11,14 +11,13 @@ MANY = previous.MANY
 # One row per writing transaction, from its first logged change until it commits.
 PENDING = "strategies_catalogue_pending"
 
-# Migration 0012's function, with a first step for the pending row.
+# Migration 0012's function, which first removes the pending row it was called for.
 MOVE_FUNCTION = previous.MOVE_FUNCTION.replace(
-    "BEGIN ",
-    f"BEGIN IF TG_TABLE_NAME = '{PENDING}' THEN "
-    f"DELETE FROM {PENDING} WHERE xid = NEW.xid; END IF; ",
-    1,
+    "DECLARE moved bigint; BEGIN ",
+    "DECLARE moved bigint; BEGIN "
+    f"IF TG_TABLE_NAME = '{PENDING}' THEN DELETE FROM {PENDING} WHERE xid = NEW.xid; END IF; ",
 )
-assert MOVE_FUNCTION != previous.MOVE_FUNCTION
+assert PENDING in MOVE_FUNCTION, "migration 0012's function no longer reads as expected"
 
 # Migration 0012's function, which now also marks the transaction as pending, and writes nothing
 # for a statement that changed no row (as the row triggers never fired for one).
@@ -45,10 +44,11 @@ LOG_FUNCTION = (
 )
 
 
-def row_trigger(table: str) -> str:
+def version_trigger(table: str, events: str = "INSERT OR UPDATE OR DELETE") -> str:
+    """The deferred trigger that moves the version at commit, once per row of `table` written."""
     return (
-        f'CREATE CONSTRAINT TRIGGER catalogue_version_at_commit AFTER INSERT OR UPDATE OR '
-        f'DELETE ON "{table}" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW '
+        f'CREATE CONSTRAINT TRIGGER catalogue_version_at_commit AFTER {events} ON "{table}" '
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
         "EXECUTE FUNCTION strategies_move_catalogue_version()"
     )
 
@@ -76,7 +76,7 @@ def forward(apps, schema_editor):
     execute(f"CREATE TABLE {PENDING} (xid xid8 PRIMARY KEY)")
     execute(MOVE_FUNCTION)
     execute(LOG_FUNCTION)
-    execute(row_trigger(PENDING).replace("INSERT OR UPDATE OR DELETE", "INSERT"))
+    execute(version_trigger(PENDING, "INSERT"))
     for table in STRATEGY_TABLES:
         execute(f'DROP TRIGGER IF EXISTS catalogue_version_at_commit ON "{table}"')
 
@@ -89,7 +89,7 @@ def backward(apps, schema_editor):
         schema_editor.execute(sql, params=None)
 
     for table in STRATEGY_TABLES:
-        execute(row_trigger(table))
+        execute(version_trigger(table))
     execute(previous.LOG_FUNCTION)
     execute(previous.MOVE_FUNCTION)
     execute(f"DROP TABLE IF EXISTS {PENDING}")
