@@ -350,6 +350,9 @@ if os.environ.get("REDIS_URL"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Word searches' matches go to the cache too when it is shared, for the other workers and servers
+# (strategies/word_matches.py); in this process's memory it would only repeat the facet index's.
+SHARE_WORD_SEARCHES = env_bool("SHARE_WORD_SEARCHES", default=bool(os.environ.get("REDIS_URL")))
 
 # Read replica: DATABASE_REPLICA_URL routes public reads there (see sherlock/routers.py).
 if os.environ.get("DATABASE_REPLICA_URL"):

@@ -398,8 +398,9 @@ class FacetIndex:
         return self.everything if include_drafts else self.published
 
     def text_mask(self, pks) -> np.ndarray:
+        keys = pks if isinstance(pks, np.ndarray) else np.fromiter(pks, dtype=np.int64)
         flags = np.zeros(self.size, dtype=bool)
-        flags[self._positions(np.sort(np.fromiter(pks, dtype=np.int64)))] = True
+        flags[self._positions(np.sort(keys))] = True
         return _pack(flags)
 
     def date_mask(self, adopted_from, adopted_to) -> np.ndarray | None:
