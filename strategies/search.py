@@ -26,7 +26,7 @@ from django.contrib.postgres.search import (
     SearchRank,
     TrigramWordSimilarity,
 )
-from django.db import DatabaseError, connection, connections, models
+from django.db import connection, connections, models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import ExtractYear
 from django.utils.translation import get_language
@@ -104,20 +104,23 @@ def through_indexes(using: str):
     plan it picks turns on the table's statistics, so after an ANALYZE the same search could
     become twenty times slower; in this block it cannot.
     """
-    if connections[using].vendor != "postgresql":
+    database = connections[using]
+    if database.vendor != "postgresql":
         yield
         return
-    with connections[using].cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
-    try:
+    # For this transaction only (behind a pooler such as PgBouncer, a session setting could
+    # reach another client), and put back at the end of the block for whatever the transaction
+    # does next; if the block fails, the rollback puts it back.
+    with transaction.atomic(using=using):
+        with database.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('enable_seqscan'), "
+                "set_config('enable_seqscan', 'off', true)"
+            )
+            before, _off = cursor.fetchone()
         yield
-    finally:
-        try:
-            with connections[using].cursor() as cursor:
-                cursor.execute("RESET enable_seqscan")
-        except DatabaseError:
-            # The block failed inside a transaction, whose rollback undoes the SET as well.
-            pass
+        with database.cursor() as cursor:
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
 
 
 class StrategySearch:

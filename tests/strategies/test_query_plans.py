@@ -54,9 +54,17 @@ def test_a_word_search_collects_its_matches_in_the_block(catalogue):
     assert counts["jurisdiction"] == {"GBR": 1}
     statements = [query["sql"] for query in queries]
     match = next(n for n, sql in enumerate(statements) if "@@" in sql)
-    assert statements[match - 1] == "SET enable_seqscan = off"
-    assert statements[match + 1] == "RESET enable_seqscan"
+    assert "set_config('enable_seqscan', 'off', true)" in statements[match - 1]
+    assert "set_config('enable_seqscan', 'on', true)" in statements[match + 1]
     assert table_scans() == "on"
+
+
+def test_the_setting_ends_with_the_block_inside_a_longer_transaction(catalogue):
+    with transaction.atomic():
+        with through_indexes(connection.alias):
+            assert table_scans() == "off"
+        assert table_scans() == "on"
+        assert "Seq Scan" in plan(MATCH)
 
 
 def test_a_failure_in_the_block_is_raised_and_leaves_the_setting_as_it_was(catalogue):
