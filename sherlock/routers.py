@@ -11,6 +11,13 @@ from django.conf import settings
 
 _replica_allowed = contextvars.ContextVar("replica_allowed", default=False)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+ADMIN_PREFIX = "/admin/"
+
+
+def is_public_read(request) -> bool:
+    """A safe request outside the admin: a reader's, which may see the catalogue as a replica or
+    a pinned version has it, rather than as the primary has it this instant."""
+    return request.method in SAFE_METHODS and not request.path.startswith(ADMIN_PREFIX)
 
 
 class PrimaryReplicaRouter:
@@ -32,11 +39,9 @@ class PrimaryReplicaRouter:
 class ReplicaReadsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        self.admin_prefix = "/admin/"
 
     def __call__(self, request):
-        allowed = request.method in SAFE_METHODS and not request.path.startswith(self.admin_prefix)
-        token = _replica_allowed.set(allowed)
+        token = _replica_allowed.set(is_public_read(request))
         try:
             return self.get_response(request)
         finally:

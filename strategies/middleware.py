@@ -1,8 +1,8 @@
 """Middleware of the public catalogue."""
 
-from .models import CatalogueVersion
+from sherlock.routers import is_public_read
 
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+from .models import CatalogueVersion
 
 
 class OneCatalogueVersionPerRequest:
@@ -13,10 +13,9 @@ class OneCatalogueVersionPerRequest:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.admin_prefix = "/admin/"
 
     def __call__(self, request):
-        if request.method not in SAFE_METHODS or request.path.startswith(self.admin_prefix):
+        if not is_public_read(request):
             return self.get_response(request)
         with CatalogueVersion.pinned():
             return self.get_response(request)
