@@ -8,9 +8,12 @@ Each write leaves one entry in the strategy's history (who, when, why, and the r
 as the write left them). Deleting only marks a strategy deleted; `restore_strategy()` undoes it.
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -347,6 +350,7 @@ def save_strategies(
     vocabulary: Vocabulary | None = None,
     user=None,
     reasons: Sequence[str | None] | None = None,
+    prepared: PreparedBatch | None = None,
 ) -> list[SaveResult | StrategyValidationError]:
     """`save_strategy()` for many records at once, in a constant number of queries.
 
@@ -356,6 +360,10 @@ def save_strategies(
     each record written and the StrategyValidationError of each one rejected. The records must
     have distinct, non-empty IDs: callers that meet an ID again start a new batch. All or none
     of the valid records are written (one transaction); a database error leaves none.
+
+    `prepared` is what `WordVectors.prepare(items)` returned, for a caller that has its next
+    batch's word vectors computed while it writes this one; without it the batch prepares its
+    own, and they are computed as it is checked.
     """
     ids = [data.strategy_id for data in items]
     if not all(ids) or len(set(ids)) != len(ids):
@@ -363,7 +371,10 @@ def save_strategies(
     vocabulary = vocabulary or Vocabulary()
     reasons = reasons or [None] * len(items)
     outcomes: list[SaveResult | StrategyValidationError] = []
-    with transaction.atomic():
+    with ExitStack() as stack:
+        if prepared is None:
+            prepared = stack.enter_context(WordVectors()).prepare(items, share=LONE_BATCH_SHARE)
+        stack.enter_context(transaction.atomic())
         existing = {
             strategy.strategy_id: strategy
             for strategy in Strategy.all_objects.select_for_update().filter(strategy_id__in=ids)
@@ -384,7 +395,7 @@ def save_strategies(
                 SaveResult(checked.strategy, created=checked.created, restored=checked.restored)
             )
         if writes:
-            _write_batch(writes, user)
+            _write_batch(writes, user, prepared)
     return outcomes
 
 
@@ -394,18 +405,24 @@ STRATEGY_ID_DB_RE = re.compile(r"[A-Z]{2,8}[0-9]{4}s")
 TAG_FIELDS = ("crime_types", "articles", "cross_cutting_issues")
 
 
-def _write_batch(writes: list[_CheckedWrite], user) -> None:
+def _write_batch(writes: list[_CheckedWrite], user, prepared: PreparedBatch) -> None:
     """Write checked records: rows, tags, attachments and history, a few statements each."""
     now = timezone.now()
     for write in writes:
-        # What Strategy.save() does, which bulk writes bypass.
-        write.strategy.summary = sanitise_summary(write.strategy.summary)
+        # What Strategy.save() does, which bulk writes bypass (sanitised once, in prepare()).
+        write.strategy.summary = prepared.summaries[write.strategy.strategy_id]
     new = [write.strategy for write in writes if write.created]
     changed = [write.strategy for write in writes if not write.created]
-    _create_rows(new)
     for strategy in changed:
         strategy.updated_at = now  # auto_now, which bulk_update does not apply
-    Strategy.all_objects.bulk_update(changed, UPDATED_FIELDS)
+    # The rows whose vectors the trigger computes first, while the other session finishes.
+    new_given, new_by_trigger = prepared.split(new)
+    changed_given, changed_by_trigger = prepared.split(changed)
+    Strategy.all_objects.bulk_create(new_by_trigger)
+    Strategy.all_objects.bulk_update(changed_by_trigger, UPDATED_FIELDS)
+    with prepared.vectors_given(new_given + changed_given):
+        Strategy.all_objects.bulk_create(new_given)
+        Strategy.all_objects.bulk_update(changed_given, [*UPDATED_FIELDS, "search_vector"])
 
     # The tags as m2m set() leaves them: rows no longer wanted go, rows already there stay.
     changed_pks = [strategy.pk for strategy in changed]
@@ -443,34 +460,86 @@ def _write_batch(writes: list[_CheckedWrite], user) -> None:
     _record_batch_history(writes, user, now)
 
 
-# New rows from which a batch shares the work of its word vectors between two sessions.
+# Records from which a batch computes its word vectors on a second database session.
 SHARED_VECTORS_FROM = 20
+# The share of a lone batch's vectors (one that save_strategies() prepares itself) computed on
+# the second session. It starts as the batch is checked, before this session begins computing
+# the others with the trigger, so it takes more than half.
+LONE_BATCH_SHARE = 0.65
 
 
-def _create_rows(strategies: list[Strategy]) -> None:
-    """bulk_create(), sharing the word vectors between two database sessions on PostgreSQL.
+class WordVectors:
+    """Word vectors of batches of records, computed on a second database session ahead of the
+    batches' writes; `prepare()` each batch as soon as it is read, then save it with what
+    prepare() returned (`save_strategies(..., prepared=...)`).
 
     Stemming a summary for its word vector costs more than the rest of writing the record
-    together. So while the trigger computes the vectors of the first half as that half is
-    inserted, a second connection computes those of the other half from their values, with the
-    trigger's own expression (it reads and writes no table); the other half is then inserted with
-    them, the trigger standing aside (strategies.defer_search_vector, migration 0008).
+    together, and checking and writing a batch keeps this session busy. So another connection
+    computes the vectors from the titles and sanitised summaries, with the trigger's own
+    expression (it reads and writes no table, so it needs none of this transaction's rows), and
+    the rows are written with them, the trigger standing aside for those statements
+    (strategies.defer_search_vector, migration 0008). An importer that prepares batch n + 1
+    before writing batch n keeps both sessions busy. Not on SQLite (no vectors), and batches of
+    fewer than SHARED_VECTORS_FROM records leave their vectors to the trigger.
     """
-    if connection.vendor != "postgresql" or len(strategies) < SHARED_VECTORS_FROM:
-        Strategy.all_objects.bulk_create(strategies)
-        return
-    middle = len(strategies) // 2
-    first, second = strategies[:middle], strategies[middle:]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search_vectors") as pool:
-        vectors = pool.submit(_search_vectors, [(s.title, s.summary) for s in second])
-        Strategy.all_objects.bulk_create(first)
-        for strategy, vector in zip(second, vectors.result(), strict=True):
-            strategy.search_vector = vector
-    with connection.cursor() as cursor:
-        # For this transaction only; a rollback puts the setting back too.
-        cursor.execute("SELECT set_config('strategies.defer_search_vector', 'on', true)")
-        Strategy.all_objects.bulk_create(second)
-        cursor.execute("SELECT set_config('strategies.defer_search_vector', 'off', true)")
+
+    def __init__(self):
+        self._pool = None
+        if connection.vendor == "postgresql":
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search_vectors")
+
+    def __enter__(self) -> WordVectors:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._pool is not None:
+            # Batches not started are not needed any more (their import failed); a started one
+            # is waited for, as it uses a connection of its own.
+            self._pool.shutdown(wait=True, cancel_futures=exc_info[0] is not None)
+            self._pool = None
+
+    def prepare(self, items: Sequence[StrategyData], *, share: float = 1.0) -> PreparedBatch:
+        """Sanitise the summaries of `items` and start computing the word vectors of the last
+        `share` of them."""
+        summaries = {data.strategy_id: sanitise_summary(data.summary) for data in items}
+        if self._pool is None or len(items) < SHARED_VECTORS_FROM:
+            return PreparedBatch(summaries)
+        given = items[len(items) - round(len(items) * share) :]
+        ids = [data.strategy_id for data in given]
+        pairs = [(data.title, summaries[data.strategy_id]) for data in given]
+        return PreparedBatch(summaries, ids, self._pool.submit(_search_vectors, pairs))
+
+
+@dataclass
+class PreparedBatch:
+    """A batch's sanitised summaries, and the word vectors computed for some of its records."""
+
+    summaries: dict[str, str]  # strategy ID -> sanitised summary
+    ids: list[str] = field(default_factory=list)  # the records whose vectors `vectors` computes
+    vectors: Future | None = None
+
+    def split(self, strategies: list[Strategy]) -> tuple[list[Strategy], list[Strategy]]:
+        """(the strategies whose vectors are computed here, the others)."""
+        ids = set(self.ids)
+        given = [strategy for strategy in strategies if strategy.strategy_id in ids]
+        return given, [strategy for strategy in strategies if strategy.strategy_id not in ids]
+
+    @contextmanager
+    def vectors_given(self, strategies: list[Strategy]):
+        """Set their computed vectors on `strategies` and keep the trigger aside while the block
+        writes them."""
+        if not strategies:
+            yield
+            return
+        by_id = dict(zip(self.ids, self.vectors.result(), strict=True))
+        for strategy in strategies:
+            strategy.search_vector = by_id[strategy.strategy_id]
+        with connection.cursor() as cursor:
+            # For this transaction only: should the block fail, the rollback (of the transaction
+            # or the savepoint) puts the setting back too.
+            cursor.execute("SELECT set_config('strategies.defer_search_vector', 'on', true)")
+            yield
+            cursor.execute("SELECT set_config('strategies.defer_search_vector', 'off', true)")
 
 
 def _search_vectors(pairs: list[tuple[str, str]]) -> list[str]:

@@ -3,7 +3,8 @@
 A file is all or nothing: every line is checked, every error is reported with its line number,
 and the file's records are saved in one transaction only when none failed. Records are saved
 `BATCH_SIZE` at a time through `save_strategies()`, a few statements per batch rather than per
-record.
+record. Each batch's word vectors are computed on a second database session while the batch
+before it is written (`WordVectors`).
 """
 
 import json
@@ -13,7 +14,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..canonical import CanonicalFormError, from_canonical
-from ..services import StrategyData, StrategyValidationError, Vocabulary, save_strategies
+from ..services import (
+    PreparedBatch,
+    StrategyData,
+    StrategyValidationError,
+    Vocabulary,
+    WordVectors,
+    save_strategies,
+)
 from .outcome import DryRunRollback, FileOutcome
 
 BATCH_SIZE = 500
@@ -31,12 +39,25 @@ def import_strategy_lines(
     # in the batch, so the errors are put back in line order at the end.
     errors: list[tuple[int, str]] = []
     batch: list[tuple[int, StrategyData]] = []
+    # The batch read before `batch`, prepared and waiting to be saved.
+    waiting: tuple[list[tuple[int, StrategyData]], PreparedBatch] | None = None
 
-    def save_batch() -> None:
+    def batch_read(vectors: WordVectors) -> None:
+        """Prepare `batch` (its vectors computed from now on) and save the one waiting."""
+        nonlocal waiting, batch
+        prepared = vectors.prepare([data for _number, data in batch])
+        if waiting is not None:
+            save_batch(*waiting)
+        waiting, batch = (batch, prepared), []
+
+    def save_batch(entries: list[tuple[int, StrategyData]], prepared: PreparedBatch) -> None:
         results = save_strategies(
-            [data for _number, data in batch], vocabulary=vocabulary, reasons=[reason] * len(batch)
+            [data for _number, data in entries],
+            vocabulary=vocabulary,
+            reasons=[reason] * len(entries),
+            prepared=prepared,
         )
-        for (number, data), result in zip(batch, results, strict=True):
+        for (number, data), result in zip(entries, results, strict=True):
             if isinstance(result, StrategyValidationError):
                 errors.extend(
                     (number, f"{source}: line {number}: {data.strategy_id}: {message}")
@@ -45,10 +66,9 @@ def import_strategy_lines(
             else:
                 bucket = outcome.created if result.created else outcome.updated
                 bucket.append(result.strategy.strategy_id)
-        batch.clear()
 
     try:
-        with transaction.atomic():
+        with transaction.atomic(), WordVectors() as vectors:
             for number, raw in enumerate(lines, start=1):
                 where = f"{source}: line {number}"
                 if isinstance(raw, bytes):
@@ -95,9 +115,11 @@ def import_strategy_lines(
                 seen[data.strategy_id] = number
                 batch.append((number, data))
                 if len(batch) >= BATCH_SIZE:
-                    save_batch()
+                    batch_read(vectors)
             if batch:
-                save_batch()
+                batch_read(vectors)
+            if waiting is not None:
+                save_batch(*waiting)
             outcome.errors = [message for _number, message in sorted(errors, key=lambda e: e[0])]
             if not seen and not outcome.errors:
                 outcome.errors.append(

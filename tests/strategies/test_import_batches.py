@@ -4,6 +4,7 @@ not at all, each JSON Lines file still all or nothing."""
 
 import datetime
 import json
+import threading
 
 import pytest
 from django.contrib.auth.models import User
@@ -342,6 +343,39 @@ def test_word_vectors_shared_between_sessions_are_the_triggers(tmp_path):
         assert cursor.fetchone()[0] != "on"
 
 
+@postgresql_only("PostgreSQL's word vectors")
+def test_reimported_records_get_the_vectors_of_their_new_words(tmp_path):
+    count = 2 * SHARED_VECTORS_FROM
+    first = [record(n, summary="<p>Extradition treaties.</p>") for n in range(1, count + 1)]
+    call_command("import_strategies", str(jsonl_file(tmp_path, first)))
+    # Half the records again with new words, in a batch of new records too.
+    again = [
+        record(n, summary="<p>Witness <b>protection</b> programmes.</p>")
+        for n in range(1, count // 2 + 1)
+    ]
+    again += [record(n, summary="<p>Asset recovery.</p>") for n in range(count + 1, 2 * count + 1)]
+    call_command("import_strategies", str(jsonl_file(tmp_path, again, "again.jsonl")))
+
+    def matching(words: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM strategies_strategy "
+                "WHERE search_vector @@ plainto_tsquery('english', %s)",
+                [words],
+            )
+            return cursor.fetchone()[0]
+
+    assert matching("witness protection") == count // 2
+    assert matching("extradition") == count - count // 2
+    assert matching("asset recovery") == count
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FILTER (WHERE search_vector = {SEARCH_VECTOR}) "
+            "FROM strategies_strategy"
+        )
+        assert cursor.fetchone()[0] == 2 * count
+
+
 # -- import_strategies: batches within one all-or-nothing file ------------------------------------
 
 
@@ -400,6 +434,46 @@ def test_a_bad_line_in_a_later_batch_rejects_the_whole_file(tmp_path, monkeypatc
     )
     assert list(Strategy.objects.values_list("strategy_id", "title")) == [("GBR0001s", "Before")]
     assert Strategy.history.count() == 1
+
+
+@postgresql_only("PostgreSQL's word vectors")
+def test_batches_whose_vectors_are_computed_ahead_are_written_whole(tmp_path, monkeypatch):
+    # Each batch's vectors are computed while the batch before it is written.
+    monkeypatch.setattr(jsonl, "BATCH_SIZE", SHARED_VECTORS_FROM)
+    make_strategy("GBR0002s", title="Before", summary="<p>Old words.</p>")
+    count = 3 * SHARED_VECTORS_FROM + 5
+    records = [
+        record(n, summary=f"<p>Record {n}: mutual legal assistance.</p>", crime_types=["drugs"])
+        for n in range(1, count + 1)
+    ]
+    call_command("import_strategies", str(jsonl_file(tmp_path, records)))
+    assert Strategy.objects.count() == count
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FILTER (WHERE search_vector = {SEARCH_VECTOR}), "
+            "count(*) FILTER (WHERE search_vector @@ plainto_tsquery('english', 'assistance')) "
+            "FROM strategies_strategy"
+        )
+        assert cursor.fetchone() == (count, count)
+    for strategy in Strategy.objects.all():
+        assert current_tags(strategy)["crime_types"] == ["drugs"]
+        assert strategy.history.latest().history_change_reason.startswith("import_strategies")
+    assert not [t for t in threading.enumerate() if t.name.startswith("search_vectors")]
+
+
+@postgresql_only("PostgreSQL's word vectors")
+def test_a_bad_record_in_a_batch_computed_ahead_leaves_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(jsonl, "BATCH_SIZE", SHARED_VECTORS_FROM)
+    count = 3 * SHARED_VECTORS_FROM
+    records = [record(n, summary="<p>Extradition.</p>") for n in range(1, count + 1)]
+    records[-1]["crime_types"] = ["no-such-crime"]  # the last batch, prepared while others wrote
+    path = jsonl_file(tmp_path, records)
+    with pytest.raises(CommandError, match="1 of 1 file"):
+        call_command("import_strategies", str(path))
+    assert f"{path}: line {count}: GBR{count:04d}s: crime_types:" in capsys.readouterr().err
+    assert not Strategy.all_objects.exists()
+    assert not Strategy.history.exists()
+    assert not [t for t in threading.enumerate() if t.name.startswith("search_vectors")]
 
 
 def test_importing_a_deleted_strategys_id_restores_it(tmp_path):
