@@ -134,9 +134,12 @@ class FacetIndex:
         self.labels: dict[tuple[str, str], object] = {}
         # Listing orders, computed when first asked for (see order()).
         self._orders: dict[str, np.ndarray] = {}
-        # Results of recent word searches (see remember()); they go with the index's version.
+        # Results of recent word searches (see remember()): key -> (value, mend).
         self._remembered: OrderedDict = OrderedDict()
         self._remembered_lock = threading.Lock()
+        # Results remembered by the indexes this one was patched from, not yet asked for here:
+        # key -> (value, pks written since its index, mend).
+        self._carried: OrderedDict = OrderedDict()
 
     # -- building -------------------------------------------------------------------------
 
@@ -319,6 +322,7 @@ class FacetIndex:
             for facet, rows_of_facet in self.facets.items()
         }
         index._pack_flags()
+        index._carried = self._carried_over(changed)
         # Date orders are mended where they were computed; the title order (the database's
         # collation) is computed again when next asked for.
         for name in ("newest", "oldest"):
@@ -374,25 +378,68 @@ class FacetIndex:
 
     # -- querying -------------------------------------------------------------------------
 
-    def remember(self, key, compute):
+    def remember(self, key, compute, mend=None):
         """compute(), or its result for the same key since this index was built (the last
         REMEMBERED keys, most recently used kept). Results must be derived from the catalogue
-        as of this index's version: a write replaces the index, and these with it."""
+        as of this index's version: a write replaces the index, and these with it.
+
+        With `mend`, a result also outlives writes that the index is patched with: the patched
+        index carries it, with the primary keys of the strategies written since, and the first
+        time the key is asked for there, `mend(value, written, index)` brings it up to date
+        (reading again only what was written), or returns None to have it computed afresh.
+        """
         with self._remembered_lock:
             if key in self._remembered:
                 self._remembered.move_to_end(key)
-                return self._remembered[key]
-        value = compute()
+                return self._remembered[key][0]
+            carried = self._carried.pop(key, None)
+        value = None
+        if carried is not None:
+            old, written, carried_mend = carried
+            value = carried_mend(old, written, self)
+        if value is None:
+            value = compute()
         with self._remembered_lock:
-            self._remembered[key] = value
+            self._remembered[key] = (value, mend)
             while len(self._remembered) > REMEMBERED:
                 self._remembered.popitem(last=False)
         return value
+
+    def _carried_over(self, changed: set[int]) -> OrderedDict:
+        """What an index patched from this one with the strategies `changed` carries of this
+        one's results: those with a mend, and those this index carried and was not asked for
+        (up to PATCH_LIMIT strategies written since, beyond which mending is no quicker), the
+        most recently used last."""
+        written = frozenset(changed)
+        carried: OrderedDict = OrderedDict()
+        with self._remembered_lock:
+            for key, (value, since, mend) in self._carried.items():
+                if len(since) + len(written) <= PATCH_LIMIT:
+                    carried[key] = (value, since | written, mend)
+            for key, (value, mend) in self._remembered.items():
+                if mend is not None:
+                    carried[key] = (value, written, mend)
+        while len(carried) > REMEMBERED:
+            carried.popitem(last=False)
+        return carried
 
     def forget_remembered(self) -> None:
         """Drop what remember() kept (the benchmark times word searches cold)."""
         with self._remembered_lock:
             self._remembered.clear()
+            self._carried.clear()
+
+    def mended_mask(self, mask: np.ndarray, written, matching) -> np.ndarray:
+        """A mask of an index this one was patched from (`mask`, perhaps over fewer positions)
+        with the positions of the strategies `written` since set as `matching` says (the pks
+        among them that now match)."""
+        mended = np.zeros(self.words, dtype=np.uint64)
+        mended[: len(mask)] = mask
+        positions = self._positions(np.sort(np.fromiter(written, dtype=np.int64)))
+        np.bitwise_and.at(mended, positions >> 6, ~_bits(positions))
+        positions = self._positions(np.sort(np.fromiter(matching, dtype=np.int64)))
+        np.bitwise_or.at(mended, positions >> 6, _bits(positions))
+        return mended
 
     def base(self, include_drafts: bool) -> np.ndarray:
         return self.everything if include_drafts else self.published

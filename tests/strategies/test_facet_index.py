@@ -3,6 +3,7 @@
 import contextlib
 import datetime
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -276,6 +277,61 @@ def test_a_patched_index_equals_sql_after_random_edits(committed_catalogue):
 
     check()
     assert set(hows) == {"patched"}
+
+
+def word_queries(text: str, include_drafts: bool = False) -> list[str]:
+    """Search `text` as the index engine does, checking it against SQL; the word queries made
+    (the full-text match, or the similar-title fallback)."""
+    query = StrategyQuery(text=text)
+    with CaptureQueriesContext(connection) as captured:
+        StrategySearch(query, include_drafts=include_drafts, engine="index").facet_counts()
+    compare(query, include_drafts)
+    return [q["sql"] for q in captured if "@@" in q["sql"] or "%>" in q["sql"]]
+
+
+@ON_POSTGRESQL
+def test_a_remembered_word_search_reads_again_only_what_was_written(committed_catalogue):
+    everyone = Strategy.objects.filter(status=Status.PUBLISHED).order_by("pk")
+    first_queries = word_queries("national")
+    assert first_queries
+    assert everyone.filter(title__icontains="national").count() > 2
+    assert word_queries("national") == []  # remembered
+
+    # The word leaves one strategy, reaches another, a new one has it and a holder is deleted.
+    leaving, reaching = everyone[0], everyone.exclude(title__icontains="national")[0]
+    holder = everyone.filter(title__icontains="national").exclude(pk=leaving.pk)[0]
+    for strategy, title in ((leaving, "Economic Crime Plan"), (reaching, "National plan")):
+        save_strategy(StrategyData(strategy_id=strategy.strategy_id, title=title,
+                                   jurisdiction=strategy.jurisdiction_id,
+                                   status="published"))  # fmt: skip
+    new = save_strategy(StrategyData(strategy_id="", title="Another national plan",
+                                     jurisdiction="FRA", status="published")).strategy  # fmt: skip
+    delete_strategy(holder)
+    (mending,) = word_queries("national")  # compared with SQL inside
+    assert current_index().how == "patched"
+    # Only the strategies written since are tested against the words.
+    (tested,) = re.findall(r" IN \(([0-9, ]+)\)", mending)
+    assert {int(pk) for pk in tested.split(",")} == {leaving.pk, reaching.pk, new.pk, holder.pk}
+    assert word_queries("national") == []
+    # Drafts are searched apart from the public catalogue, and mended alike.
+    word_queries("national", include_drafts=True)
+    Strategy.objects.filter(pk=reaching.pk).update(status=Status.DRAFT)
+    assert len(word_queries("national", include_drafts=True)) == 1
+    assert len(word_queries("national")) == 1
+
+
+@ON_POSTGRESQL
+def test_similar_title_words_and_words_no_longer_found_are_searched_afresh(committed_catalogue):
+    word_queries("zzzunknownword")
+    save_strategy(StrategyData(strategy_id="", title="Zzzunknownword plan", jurisdiction="FRA",
+                               status="published"))  # fmt: skip
+    # Misspelt words were answered by similar title words: the exact word is looked for again.
+    assert any("@@" in sql and " IN (" not in sql for sql in word_queries("zzzunknownword"))
+
+    (only,) = StrategySearch(StrategyQuery(text="zzzunknownword")).results()
+    Strategy.objects.filter(pk=only.pk).update(title="Plan")
+    # No strategy holds the word any more: searched afresh, similar title words included.
+    assert any("%>" in sql for sql in word_queries("zzzunknownword"))
 
 
 @ON_POSTGRESQL
