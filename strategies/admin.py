@@ -350,7 +350,18 @@ class StrategyAdmin(SimpleHistoryAdmin):
                 {"error": gettext("“%(code)s” is not a known jurisdiction code.") % {"code": code}},
                 status=400,
             )
-        return JsonResponse({"strategy_id": next_strategy_id(code)})
+        strategy_id = next_strategy_id(code)
+        if strategy_id is None:
+            return JsonResponse(
+                {
+                    "error": gettext(
+                        "Every ID of %(code)s is taken, from %(code)s0001s to %(code)s9999s."
+                    )
+                    % {"code": code}
+                },
+                status=409,
+            )
+        return JsonResponse({"strategy_id": strategy_id})
 
     def import_sherloc_view(self, request):
         """Step 1 previews a page and saves nothing; step 2 parses the same text again (the

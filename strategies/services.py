@@ -102,11 +102,17 @@ class Vocabulary:
         }
 
 
-def next_strategy_id(jurisdiction_code: str) -> str:
+# The highest number an ID can carry (four digits).
+LAST_ID_NUMBER = 9999
+
+
+def next_strategy_id(jurisdiction_code: str) -> str | None:
     """The next free ID for a jurisdiction: one above the highest number its real records use.
 
     Synthetic records count down from 9999 and are skipped over, never taken as the highest.
-    Deleted records keep their numbers: restoring one must not find its ID taken.
+    Deleted records keep their numbers: restoring one must not find its ID taken. When the
+    numbers above the highest real one are all taken (a synthetic record at 9999 edited into a
+    real one, say), the lowest free number; None when all 9,999 are taken.
     """
     used: set[int] = set()
     highest_real = 0
@@ -117,10 +123,9 @@ def next_strategy_id(jurisdiction_code: str) -> str:
             used.add(int(match.group(2)))
             if not synthetic:
                 highest_real = max(highest_real, int(match.group(2)))
-    number = highest_real + 1
-    while number in used:
-        number += 1
-    return f"{jurisdiction_code}{number:04d}s"
+    candidates = [*range(highest_real + 1, LAST_ID_NUMBER + 1), *range(1, highest_real + 1)]
+    number = next((n for n in candidates if n not in used), None)
+    return None if number is None else f"{jurisdiction_code}{number:04d}s"
 
 
 def _resolve_codes(
@@ -265,8 +270,8 @@ def _check_write(
             strategy.full_clean(validate_constraints=not errors and "strategy_id" not in errors)
         except ValidationError as error:
             for name, messages in error.message_dict.items():
-                if name == "jurisdiction" and "jurisdiction" in errors:
-                    continue  # already said, in the vocabulary's words
+                if name in ("jurisdiction", "strategy_id") and name in errors:
+                    continue  # already said, in the vocabulary's or next_strategy_id()'s words
                 errors.setdefault(name, []).extend(messages)
     return _CheckedWrite(data, strategy, created, restored, tags, errors)
 
@@ -313,7 +318,12 @@ def save_strategy(
     with transaction.atomic():
         strategy_id = data.strategy_id
         if not strategy_id and "jurisdiction" not in errors:
-            strategy_id = next_strategy_id(data.jurisdiction)
+            strategy_id = next_strategy_id(data.jurisdiction) or ""
+            if not strategy_id:
+                errors["strategy_id"] = [
+                    _("Every ID of %(code)s is taken, from %(code)s0001s to %(code)s9999s.")
+                    % {"code": data.jurisdiction}
+                ]
         existing = (
             Strategy.all_objects.select_for_update().filter(strategy_id=strategy_id).first()
             if strategy_id

@@ -304,6 +304,16 @@ def test_next_id_view_proposes_the_next_free_id(admin_client):
     assert response.json() == {"strategy_id": "FRA0001s"}
 
 
+def test_next_id_view_says_when_a_jurisdiction_has_no_id_left(admin_client):
+    Strategy.objects.bulk_create(
+        Strategy(strategy_id=f"MEX{n:04d}s", title="Taken", jurisdiction_id="MEX")
+        for n in range(1, 10000)
+    )
+    response = admin_client.get(reverse(NEXT_ID), {"jurisdiction": "MEX"})
+    assert response.status_code == 409
+    assert response.json() == {"error": "Every ID of MEX is taken, from MEX0001s to MEX9999s."}
+
+
 def test_next_id_view_refuses_an_unknown_code(admin_client):
     response = admin_client.get(reverse(NEXT_ID), {"jurisdiction": "XYZ"})
     assert response.status_code == 400

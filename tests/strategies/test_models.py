@@ -78,6 +78,30 @@ def test_next_free_id_is_proposed_per_jurisdiction():
     assert next_strategy_id("SADC") == "SADC0001s"
 
 
+def test_a_new_id_is_found_below_the_highest_when_none_is_free_above():
+    make_strategy("MEX0001s")
+    make_strategy("MEX0002s")
+    # A synthetic record at 9999, edited into a real one: no number above it is free.
+    make_strategy("MEX9999s")
+    assert next_strategy_id("MEX") == "MEX0003s"
+    created = save_strategy(StrategyData(strategy_id="", title="New", jurisdiction="MEX"))
+    assert created.strategy.strategy_id == "MEX0003s"
+
+
+def test_a_jurisdiction_whose_ids_are_all_taken_gets_a_clear_error():
+    Strategy.objects.bulk_create(
+        Strategy(strategy_id=f"MEX{n:04d}s", title="Taken", jurisdiction_id="MEX")
+        for n in range(1, 10000)
+    )
+    assert next_strategy_id("MEX") is None
+    with pytest.raises(StrategyValidationError) as raised:
+        save_strategy(StrategyData(strategy_id="", title="One too many", jurisdiction="MEX"))
+    assert raised.value.errors == {
+        "strategy_id": ["Every ID of MEX is taken, from MEX0001s to MEX9999s."]
+    }
+    assert Strategy.objects.count() == 9999
+
+
 def test_an_empty_id_takes_the_next_free_one():
     make_strategy("GBR0003s")
     strategy = save_strategy(StrategyData(strategy_id="", title="New", jurisdiction="GBR")).strategy
