@@ -34,8 +34,8 @@ from django.utils.translation import get_language
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Instrument, Jurisdiction, Region
 
 from . import word_matches
-from .facet_index import current_index, unpack
-from .models import Status, Strategy
+from .facet_index import PATCH_LIMIT, current_index, unpack
+from .models import CatalogueVersion, Status, Strategy
 
 # Facet names are the filter names, plus the adoption year.
 FACETS = ("jurisdiction", "region", "crime_type", "article", "issue", "year")
@@ -242,6 +242,8 @@ class StrategySearch:
             if (shared := word_matches.read(key)) is not None:
                 fuzzy, matches = shared
                 return fuzzy, self.index.text_mask(matches)
+            if (mended := self._mended_from_earlier_version()) is not None:
+                return mended
             # The exact matches first, through the full-text index; only when there are none,
             # the similar title words (not an EXISTS query first: see `fuzzy`).
             exact = self._text_matches(fuzzy=False).order_by().values_list("pk", flat=True)
@@ -259,6 +261,27 @@ class StrategySearch:
             ("text", self.query.text, self.include_drafts),
             find,
             mend=partial(_mended_text_match, self.query.text, self.include_drafts),
+        )
+
+    def _mended_from_earlier_version(self) -> tuple[bool, np.ndarray] | None:
+        """The matches another worker shared under an earlier catalogue version, brought up to
+        this index's by testing only the strategies written since (PostgreSQL's change log names
+        them); None when there are none, or too many were written since."""
+        earlier = word_matches.read_latest(self.query.text, self.include_drafts, self.index.version)
+        if earlier is None:
+            return None
+        version, fuzzy, matches = earlier
+        if fuzzy:
+            return None
+        _current, written = CatalogueVersion.changes_since(version)
+        if written is None or len(written) > PATCH_LIMIT:
+            return None
+        return _mended_text_match(
+            self.query.text,
+            self.include_drafts,
+            (False, self.index.text_mask(matches)),
+            written,
+            self.index,
         )
 
     def _text_mask(self):

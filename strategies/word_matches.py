@@ -5,8 +5,9 @@ a second for a phrase whose words 50,000 strategies hold, as PostgreSQL rereads 
 word vectors. Each worker's facet index remembers its own recent searches
 (`FacetIndex.remember`), but an analyst's next click may reach another worker, or another
 server. With `SHARE_WORD_SEARCHES` (on when `REDIS_URL` is set), the matches also go to the
-shared cache, under the catalogue version they belong to: a write moves the version, and the
-entries of older versions are never read again (they expire).
+shared cache, under the catalogue version they belong to. A write moves the version; a worker
+that meets words whose newest entry is of an earlier version (`read_latest`) tests only the
+strategies written since (the change log names them) rather than search them all again.
 
 The cache only saves work: when it cannot be reached, the search asks the database as before.
 """
@@ -31,9 +32,35 @@ def shared_key(version: int, text: str, include_drafts: bool) -> str | None:
     """The cache key of a word search's matches, or None when they are not shared."""
     if not settings.SHARE_WORD_SEARCHES:
         return None
-    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
     # "1": the format below; a release that changes it changes this too.
-    return f"word-matches:1:{version}:{'drafts' if include_drafts else 'public'}:{digest}"
+    return f"word-matches:1:{version}:{_words(text, include_drafts)}"
+
+
+def _words(text: str, include_drafts: bool) -> str:
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+    return f"{'drafts' if include_drafts else 'public'}:{digest}"
+
+
+def _latest_key(key: str) -> tuple[str, int]:
+    """(the key that names the newest version stored for the words of `key`, its version)."""
+    _name, _format, version, words = key.split(":", 3)
+    return f"word-matches:1:latest:{words}", int(version)
+
+
+def read_latest(text: str, include_drafts: bool, version: int):
+    """(version, fuzzy, sorted primary keys) of the newest matches stored for these words under
+    `version` or an earlier one, or None."""
+    if not settings.SHARE_WORD_SEARCHES:
+        return None
+    try:
+        stored = cache.get(f"word-matches:1:latest:{_words(text, include_drafts)}")
+    except Exception:  # as in read()
+        logger.warning("The shared cache could not be read; searching the database.", exc_info=True)
+        return None
+    if stored is None or stored > version:
+        return None
+    found = read(shared_key(stored, text, include_drafts))
+    return None if found is None else (stored, *found)
 
 
 def read(key: str | None) -> tuple[bool, np.ndarray] | None:
@@ -58,7 +85,8 @@ def write(key: str | None, fuzzy: bool, pks) -> None:
         return
     ordered = np.sort(np.asarray(pks, dtype=np.int64))
     packed = bytes([fuzzy]) + zlib.compress(np.diff(ordered, prepend=0).tobytes(), 1)
+    latest, version = _latest_key(key)
     try:
-        cache.set(key, packed, KEPT_SECONDS)
+        cache.set_many({key: packed, latest: version}, KEPT_SECONDS)
     except Exception:  # as in read()
         logger.warning("The shared cache could not be written.", exc_info=True)

@@ -1,5 +1,7 @@
 """Word searches' matches, shared between workers through the cache (strategies/word_matches.py)."""
 
+import re
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -7,7 +9,9 @@ from django.test.utils import CaptureQueriesContext
 
 from strategies import word_matches
 from strategies.facet_index import current_index, forget_index
+from strategies.models import Strategy
 from strategies.search import StrategyQuery, StrategySearch
+from taxonomy.loading import load_vocabularies
 from tests.conftest import postgresql_only
 
 from .factories import make_strategy
@@ -96,6 +100,34 @@ def test_a_misspelling_is_shared_as_one(catalogue):
     assert [s.strategy_id for s in again.results()] == ["GBR0001s"]
 
 
+@postgresql_only("the change log that names the strategies written since is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_words_shared_before_a_write_are_mended_by_a_worker_that_never_searched_them():
+    load_vocabularies()  # a transactional test starts from an empty database
+    for number in range(1, 6):
+        make_strategy(f"GBR{number:04d}s", status="published", crime_types=["drugs"],
+                      summary=f"<p>Money laundering, case {number}.</p>")  # fmt: skip
+    make_strategy("FRA0001s", status="published", summary="<p>Cybercrime.</p>")
+    first = in_another_worker("laundering")
+    assert first[2]
+
+    # Another editor's writes move the version: one strategy loses the words, one gains them.
+    make_strategy("GBR0001s", status="published", summary="<p>Firearms.</p>")
+    make_strategy("FRA0001s", status="published", crime_types=["corruption"],
+                  summary="<p>Laundering of the proceeds of cybercrime.</p>")  # fmt: skip
+    counts, ids, word_queries = in_another_worker("laundering")
+    assert sorted(ids) == ["FRA0001s", "GBR0002s", "GBR0003s", "GBR0004s", "GBR0005s"]
+    assert counts == {"corruption": 1, "drugs": 4}
+    # Only the two strategies written since were tested against the words.
+    (query,) = word_queries
+    pks = Strategy.objects.filter(strategy_id__in=["GBR0001s", "FRA0001s"]).values_list(
+        "pk", flat=True
+    )
+    assert re.search(r" IN \(([0-9, ]+)\)", query).group(1) == ", ".join(map(str, sorted(pks)))
+    # ...and the mended matches are shared under the new version in turn.
+    assert in_another_worker("laundering") == (counts, ids, [])
+
+
 def test_without_a_shared_cache_every_worker_searches_for_itself(catalogue, settings):
     settings.SHARE_WORD_SEARCHES = False
     in_another_worker("laundering")
@@ -107,6 +139,9 @@ class BrokenCache:
         raise ConnectionError("cache down")
 
     def set(self, key, value, timeout):
+        raise ConnectionError("cache down")
+
+    def set_many(self, mapping, timeout):
         raise ConnectionError("cache down")
 
 
