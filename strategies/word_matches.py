@@ -48,8 +48,8 @@ def _latest_key(key: str) -> tuple[str, int]:
 
 
 def read_latest(text: str, include_drafts: bool, version: int):
-    """(version, fuzzy, sorted primary keys) of the newest matches stored for these words under
-    `version` or an earlier one, or None."""
+    """(version, fuzzy, sorted primary keys) of the newest matches stored for these words, when
+    that is of `version` or an earlier one; else None."""
     if not settings.SHARE_WORD_SEARCHES:
         return None
     try:
