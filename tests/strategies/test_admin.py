@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from strategies import services
 from strategies.models import Attachment, Status, Strategy
 from taxonomy.models import CrimeType, Instrument, Region
 
@@ -304,11 +305,10 @@ def test_next_id_view_proposes_the_next_free_id(admin_client):
     assert response.json() == {"strategy_id": "FRA0001s"}
 
 
-def test_next_id_view_says_when_a_jurisdiction_has_no_id_left(admin_client):
-    Strategy.objects.bulk_create(
-        Strategy(strategy_id=f"MEX{n:04d}s", title="Taken", jurisdiction_id="MEX")
-        for n in range(1, 10000)
-    )
+def test_next_id_view_says_when_a_jurisdiction_has_no_id_left(admin_client, monkeypatch):
+    monkeypatch.setattr(services, "LAST_ID_NUMBER", 2)  # IDs up to MEX0002s, not 9,999 records
+    make_strategy("MEX0001s")
+    make_strategy("MEX0002s")
     response = admin_client.get(reverse(NEXT_ID), {"jurisdiction": "MEX"})
     assert response.status_code == 409
     assert response.json() == {"error": "Every ID of MEX is taken, from MEX0001s to MEX9999s."}
