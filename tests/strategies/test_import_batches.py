@@ -274,6 +274,42 @@ def test_batches_and_a_repeated_id_behave_as_files_one_by_one(pages, tmp_path, s
     assert Strategy.objects.count() == 5
 
 
+@postgresql_only("PostgreSQL's word vectors")
+def test_pages_whose_vectors_two_sessions_share_are_saved_as_one_by_one(
+    tmp_path, sample_page_bytes
+):
+    # Batches of SHARED_VECTORS_FROM pages: the second session computes two thirds of each
+    # batch's vectors, the trigger the rest. A revised page of an earlier batch starts a batch of
+    # its own after it.
+    paths = []
+    for number in range(1000, 1000 + 2 * SHARED_VECTORS_FROM + 3):
+        path = tmp_path / f"GBR{number}s.txt"
+        path.write_bytes(_replace(sample_page_bytes, "GBR0007s", f"GBR{number}s"))
+        paths.append(path)
+    revised = tmp_path / "GBR1001s-revised.txt"
+    revised.write_bytes(
+        _replace(
+            _replace(sample_page_bytes, "GBR0007s", "GBR1001s"),
+            "Serious and Organized Crime Strategy",
+            "Revised witness protection strategy",
+        )
+    )
+    paths.insert(SHARED_VECTORS_FROM + 5, revised)
+    outcomes = import_sherloc_files(paths, batch_size=SHARED_VECTORS_FROM)
+    assert not [o.errors for o in outcomes if o.errors]
+    assert Strategy.objects.count() == len(paths) - 1
+    assert Strategy.objects.get(strategy_id="GBR1001s").history.count() == 2
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FILTER (WHERE search_vector = {SEARCH_VECTOR}), "
+            "array_agg(strategy_id) FILTER "
+            "(WHERE search_vector @@ plainto_tsquery('english', 'witness protection')) "
+            "FROM strategies_strategy"
+        )
+        assert cursor.fetchone() == (len(paths) - 1, ["GBR1001s"])
+    assert not [t for t in threading.enumerate() if t.name.startswith("search_vectors")]
+
+
 def test_a_dry_run_of_several_files_writes_nothing(pages, capsys):
     call_command("import_sherloc", *map(str, pages), dry_run=True)
     out = capsys.readouterr().out
