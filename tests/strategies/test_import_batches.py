@@ -206,12 +206,25 @@ def _replace(page: bytes, old: str, new: str) -> bytes:
 @pytest.fixture
 def pages(tmp_path, sample_page_bytes):
     """Five page files GBR1000s … GBR1004s."""
+    return page_files(tmp_path, sample_page_bytes, 5)
+
+
+def page_files(folder, sample_page_bytes, count: int) -> list:
+    """`count` copies of the sample page, GBR1000s onwards."""
     paths = []
-    for number in range(1000, 1005):
-        path = tmp_path / f"GBR{number}s.txt"
+    for number in range(1000, 1000 + count):
+        path = folder / f"GBR{number}s.txt"
         path.write_bytes(_replace(sample_page_bytes, "GBR0007s", f"GBR{number}s"))
         paths.append(path)
     return paths
+
+
+def revised_page(folder, sample_page_bytes, strategy_id: str, title: str):
+    """The sample page under another ID and title, in a file of its own."""
+    path = folder / f"{strategy_id}-revised.txt"
+    page = _replace(sample_page_bytes, "GBR0007s", strategy_id)
+    path.write_bytes(_replace(page, "Serious and Organized Crime Strategy", title))
+    return path
 
 
 def test_a_file_failing_in_the_middle_of_a_run_leaves_the_others_imported(pages, capsys):
@@ -252,14 +265,7 @@ def test_every_imported_page_has_its_history_entry_with_its_tags(pages):
 
 
 def test_batches_and_a_repeated_id_behave_as_files_one_by_one(pages, tmp_path, sample_page_bytes):
-    again = tmp_path / "GBR1001s-revised.txt"
-    again.write_bytes(
-        _replace(
-            _replace(sample_page_bytes, "GBR0007s", "GBR1001s"),
-            "Serious and Organized Crime Strategy",
-            "Revised Strategy",
-        )
-    )
+    again = revised_page(tmp_path, sample_page_bytes, "GBR1001s", "Revised Strategy")
     outcomes = import_sherloc_files([*pages, again], batch_size=2)
     assert [(o.created, o.updated, o.errors) for o in outcomes] == [
         *[([path.stem], [], []) for path in pages],
@@ -281,18 +287,9 @@ def test_pages_whose_vectors_two_sessions_share_are_saved_as_one_by_one(
     # Batches of SHARED_VECTORS_FROM pages: the second session computes two thirds of each
     # batch's vectors, the trigger the rest. A revised page of an earlier batch starts a batch of
     # its own after it.
-    paths = []
-    for number in range(1000, 1000 + 2 * SHARED_VECTORS_FROM + 3):
-        path = tmp_path / f"GBR{number}s.txt"
-        path.write_bytes(_replace(sample_page_bytes, "GBR0007s", f"GBR{number}s"))
-        paths.append(path)
-    revised = tmp_path / "GBR1001s-revised.txt"
-    revised.write_bytes(
-        _replace(
-            _replace(sample_page_bytes, "GBR0007s", "GBR1001s"),
-            "Serious and Organized Crime Strategy",
-            "Revised witness protection strategy",
-        )
+    paths = page_files(tmp_path, sample_page_bytes, 2 * SHARED_VECTORS_FROM + 3)
+    revised = revised_page(
+        tmp_path, sample_page_bytes, "GBR1001s", "Revised witness protection strategy"
     )
     paths.insert(SHARED_VECTORS_FROM + 5, revised)
     outcomes = import_sherloc_files(paths, batch_size=SHARED_VECTORS_FROM)
