@@ -37,6 +37,7 @@ from .services import (
     can_publish,
     delete_strategy,
     next_strategy_id,
+    no_free_id_message,
     restore_strategy,
     save_strategy,
 )
@@ -352,15 +353,7 @@ class StrategyAdmin(SimpleHistoryAdmin):
             )
         strategy_id = next_strategy_id(code)
         if strategy_id is None:
-            return JsonResponse(
-                {
-                    "error": gettext(
-                        "Every ID of %(code)s is taken, from %(code)s0001s to %(code)s9999s."
-                    )
-                    % {"code": code}
-                },
-                status=409,
-            )
+            return JsonResponse({"error": no_free_id_message(code)}, status=409)
         return JsonResponse({"strategy_id": strategy_id})
 
     def import_sherloc_view(self, request):

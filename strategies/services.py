@@ -106,6 +106,13 @@ class Vocabulary:
 LAST_ID_NUMBER = 9999
 
 
+def no_free_id_message(jurisdiction_code: str) -> str:
+    """What an editor is told when next_strategy_id() finds every ID of a jurisdiction taken."""
+    return _("Every ID of %(code)s is taken, from %(code)s0001s to %(code)s9999s.") % {
+        "code": jurisdiction_code
+    }
+
+
 def next_strategy_id(jurisdiction_code: str) -> str | None:
     """The next free ID for a jurisdiction: one above the highest number its real records use.
 
@@ -320,10 +327,7 @@ def save_strategy(
         if not strategy_id and "jurisdiction" not in errors:
             strategy_id = next_strategy_id(data.jurisdiction) or ""
             if not strategy_id:
-                errors["strategy_id"] = [
-                    _("Every ID of %(code)s is taken, from %(code)s0001s to %(code)s9999s.")
-                    % {"code": data.jurisdiction}
-                ]
+                errors["strategy_id"] = [no_free_id_message(data.jurisdiction)]
         existing = (
             Strategy.all_objects.select_for_update().filter(strategy_id=strategy_id).first()
             if strategy_id
