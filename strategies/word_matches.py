@@ -41,10 +41,9 @@ def _words(text: str, include_drafts: bool) -> str:
     return f"{'drafts' if include_drafts else 'public'}:{digest}"
 
 
-def _latest_key(key: str) -> tuple[str, int]:
-    """(the key that names the newest version stored for the words of `key`, its version)."""
-    _name, _format, version, words = key.split(":", 3)
-    return f"word-matches:1:latest:{words}", int(version)
+def _latest_key(words: str) -> str:
+    """The key that names the newest version stored for `words` (what _words() gives)."""
+    return f"word-matches:1:latest:{words}"
 
 
 def read_latest(text: str, include_drafts: bool, version: int):
@@ -53,7 +52,7 @@ def read_latest(text: str, include_drafts: bool, version: int):
     if not settings.SHARE_WORD_SEARCHES:
         return None
     try:
-        stored = cache.get(f"word-matches:1:latest:{_words(text, include_drafts)}")
+        stored = cache.get(_latest_key(_words(text, include_drafts)))
     except Exception:  # as in read()
         logger.warning("The shared cache could not be read; searching the database.", exc_info=True)
         return None
@@ -85,8 +84,8 @@ def write(key: str | None, fuzzy: bool, pks) -> None:
         return
     ordered = np.sort(np.asarray(pks, dtype=np.int64))
     packed = bytes([fuzzy]) + zlib.compress(np.diff(ordered, prepend=0).tobytes(), 1)
-    latest, version = _latest_key(key)
+    _name, _format, version, words = key.split(":", 3)  # as shared_key() made it
     try:
-        cache.set_many({key: packed, latest: version}, KEPT_SECONDS)
+        cache.set_many({key: packed, _latest_key(words): int(version)}, KEPT_SECONDS)
     except Exception:  # as in read()
         logger.warning("The shared cache could not be written.", exc_info=True)
