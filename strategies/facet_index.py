@@ -485,6 +485,23 @@ class FacetIndex:
     def counts(self, facet: str, base: np.ndarray, masks: dict[str, np.ndarray]) -> dict[str, int]:
         return self.facets[facet].counts(self.combine(base, masks, without=facet))
 
+    def codes_of(self, facet: str, pks) -> dict[int, list[str]]:
+        """Each of `pks`'s values in one facet, read from its bits (codes in the facet's row
+        order): the tags of a page of results without a query. A strategy the index does not
+        hold has none."""
+        pks = np.asarray(pks, dtype=np.int64)
+        result: dict[int, list[str]] = {int(pk): [] for pk in pks}
+        if not self.size or not len(pks):
+            return result
+        positions = np.clip(np.searchsorted(self.pks, pks), 0, self.size - 1)
+        held = self.pks[positions] == pks
+        rows = self.facets[facet]
+        shifts = (positions & 63).astype(np.uint64)
+        tagged = (rows.bits[:, positions >> 6] >> shifts) & np.uint64(1)
+        for row, column in zip(*np.nonzero(tagged & held), strict=True):
+            result[int(pks[column])].append(rows.codes[row])
+        return result
+
     def order(self, name: str) -> np.ndarray:
         """The positions in a listing order ("newest", "oldest", "title"), ties broken by
         strategy ID; computed when first asked for, so that a patch costs none of them."""

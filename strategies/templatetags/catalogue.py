@@ -7,6 +7,7 @@ rewrite `request.GET`; what a parameter means is decided by strategies.filters a
 strategies.search, never here.
 """
 
+from functools import lru_cache
 from html import escape
 from itertools import groupby
 from urllib.parse import quote, quote_plus
@@ -57,6 +58,10 @@ def _href(request: HttpRequest, params: QueryDict) -> str:
     return f"{request.path}?{query}" if query else request.path
 
 
+# The facet values' codes, quoted once each rather than on every page.
+_quoted_code = lru_cache(maxsize=8192)(quote_plus)
+
+
 class _ToggleLinks:
     """Links to this page with one value of a repeatable parameter added, or removed if present.
 
@@ -65,22 +70,31 @@ class _ToggleLinks:
     (tests/strategies/test_facet_links.py compares the links with QueryDict's own encoding).
     """
 
+    @classmethod
+    def of(cls, request: HttpRequest, name: str) -> "_ToggleLinks":
+        """The links for one parameter, made once per request: a facet's values are written in
+        several parts (the values shown, those behind "Show all", articles per instrument)."""
+        made = request.__dict__.setdefault("_toggle_links", {})
+        if name not in made:
+            made[name] = cls(request, name)
+        return made[name]
+
     def __init__(self, request: HttpRequest, name: str):
         self.path = request.path
         self.name = name
-        params = request.GET.copy()
-        params.pop("page", None)
-        self.values = params.getlist(name)
+        self.values: list[str] = []
         self.before: list[str] = []
         self.after: list[str] = []
         seen = False
-        for key in params:
-            if key == name:
-                seen = True
+        for key, values in request.GET.lists():
+            if key == "page":
                 continue
-            encoded = QueryDict(mutable=True)
-            encoded.setlist(key, params.getlist(key))
-            (self.after if seen else self.before).append(encoded.urlencode())
+            if key == name:
+                self.values, seen = values, True
+                continue
+            # As QueryDict.urlencode() writes a parameter.
+            encoded = "&".join(f"{quote_plus(key)}={quote_plus(value)}" for value in values)
+            (self.after if seen else self.before).append(encoded)
         # A value not yet selected goes after this parameter's values: everything around it is
         # the same for every such value, so it is written (and escaped for HTML) once.
         head = "&".join(part for part in (*self.before, self._encoded(self.values)) if part)
@@ -99,7 +113,21 @@ class _ToggleLinks:
             query = "&".join(part for part in (*self.before, rest, *self.after) if part)
             return escape(f"{self.path}?{query}" if query else self.path)
         # quote_plus() leaves only letters, digits and _.-~+% : nothing HTML needs escaped.
-        return f"{self._add_head}{quote_plus(value)}{self._add_tail}"
+        return f"{self._add_head}{_quoted_code(value)}{self._add_tail}"
+
+
+@lru_cache(maxsize=8192)
+def _facet_value_html(name: str, box_id: str, code: str, label: str) -> tuple[str, str, str]:
+    """What a facet value's markup holds whatever the counts and the other filters: the opening
+    of its checkbox, its label and its checkbox's id, escaped. Kept per label, so per language:
+    a page writes hundreds of values, and escaping them all again on every page was much of its
+    work. Facet values come from the vocabularies, so the cache stays small."""
+    box_id = escape(box_id)
+    checkbox = (
+        f'<li class="facet-value"><input type="checkbox" id="{box_id}" name="{escape(name)}"'
+        f' value="{escape(code)}"'
+    )
+    return checkbox, escape(label), box_id
 
 
 @register.simple_tag(takes_context=True)
@@ -111,20 +139,18 @@ def facet_options(context, name: str, options) -> SafeString:
     """
     # The standard library's escape, as Django's does, without its lazy-string wrapper (the
     # wrapper costs more than the escaping for hundreds of short labels).
-    links = _ToggleLinks(context["request"], name)
+    links = _ToggleLinks.of(context["request"], name)
     words = {True: escape(gettext("Remove filter:")), False: escape(gettext("Add filter:"))}
     out: list[str] = []
 
     def write(options) -> None:
         out.append('<ul class="facet-values">')
         for option in options:
-            label = escape(str(option.label))
-            box_id = escape(option.id)
-            code = escape(option.code)
+            checkbox, label, box_id = _facet_value_html(
+                name, option.id, option.code, str(option.label)
+            )
             out.append(
-                f'<li class="facet-value">'
-                f'<input type="checkbox" id="{box_id}" name="{escape(name)}" value="{code}"'
-                f"{' checked' if option.selected else ''}>"
+                f"{checkbox}{' checked' if option.selected else ''}>"
                 f'<label class="visually-hidden" for="{box_id}">{label} ({option.count})</label>'
                 f'<a class="facet-link" href="{links.href_html(option.code)}" rel="nofollow">'
                 f'<span class="visually-hidden">{words[bool(option.selected)]} </span>'

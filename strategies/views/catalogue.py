@@ -5,7 +5,7 @@ The browse pages (browse.py) are this page with one facet pinned, so they build 
 are matched and counted is strategies.filters' and strategies.search's business.
 
 Queries for one page, whatever its size and however many tags its records carry (the tests in
-tests/strategies/test_catalogue_pages.py pin the numbers): 3 with the index engine and 17 with
+tests/strategies/test_catalogue_pages.py pin the numbers): 2 with the index engine and 17 with
 the SQL one for a page without filters, made of
   - the catalogue version, read once per page (strategies.middleware): it tells whether the
     index is current, and base.html's count of synthetic strategies reuses it (the count itself
@@ -13,8 +13,9 @@ the SQL one for a page without filters, made of
   - the facets: with the index engine, nothing more (the facet labels are read once per language
     and kept with the index); with the SQL engine, two per facet, one for years and one for the
     instruments' names, under which articles are grouped;
-  - the page of strategies with their jurisdictions, then their crime types' codes (none for an
-    empty page); the SQL engine also counts the matches and reads the crime types' names;
+  - the page of strategies (none for an empty page), with their jurisdictions from the
+    vocabularies this process keeps and, with the index engine, their crime types from the
+    index; the SQL engine also counts the matches, reads the crime types' codes and names;
 and nothing more per filter parameter (StrategyFilterSet checks the codes against the vocabularies
 this process keeps per catalogue version). Search words add, with the index engine, one on
 PostgreSQL to rank the matches, plus one (which strategies match exactly?) the first time these
@@ -36,11 +37,13 @@ from django.utils.translation import get_language_bidi, gettext, ngettext
 
 from .. import charts
 from ..filters import ORDERING_LABELS, StrategyFilterSet
-from ..models import Strategy
 from ..search import FacetValue, StrategySearch
+from ..vocabularies import current_vocabularies
 from .common import search_from_params
 
 PAGE_SIZE = 20
+# The fields of a strategy a results page shows (strategies/templatetags/catalogue.py).
+LISTED_FIELDS = ("strategy_id", "title", "jurisdiction", "adoption_date", "language", "synthetic")
 # A long facet shows this many values (the most frequent, plus any selected) before "Show all".
 SHOWN_VALUES = 8
 # The facets in the order the page shows them; the adoption years are a range below them.
@@ -57,7 +60,7 @@ class Pin:
     label: str
 
 
-@dataclass
+@dataclass(slots=True)
 class FacetOption:
     """One facet value as the page shows it: a checkbox and a link that toggles it."""
 
@@ -125,11 +128,12 @@ def search_page(
     facets = search.facets([*shown, *(n for n in wanted if n not in shown), "year"])
     chips = _chips(request, search, facets, pin)
 
-    # The list shows no summaries (a search's snippet is made from it in the database).
-    paginator = Paginator(search.results().defer("summary"), PAGE_SIZE)
+    # The list reads only the fields it shows: no summaries (a search's snippet is made from it
+    # in the database), and the jurisdictions and crime types' names from the vocabularies.
+    paginator = Paginator(search.results().select_related(None).only(*LISTED_FIELDS), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
-    _attach_crime_type_names(search, page.object_list)
+    _attach_names(search, page.object_list)
 
     return {
         "filterset": filterset,
@@ -154,23 +158,21 @@ def search_page(
     }
 
 
-def _attach_crime_type_names(search: StrategySearch, strategies: list) -> None:
-    """Set `crime_type_names` on each listed strategy, in the vocabulary's order: one query of
-    codes, with the names the search keeps (model instances of every tag would cost more than
-    the rest of the page)."""
+def _attach_names(search: StrategySearch, strategies: list) -> None:
+    """Give each listed strategy its jurisdiction and `crime_type_names`, in the vocabulary's
+    order, from the vocabularies this process keeps and the crime types' codes the search gives
+    (model instances of every tag would cost more than the rest of the page)."""
     if not strategies:
         return
-    names = search.labels("crime_type")
-    by_strategy: dict[int, list[str]] = {strategy.pk: [] for strategy in strategies}
-    tags = (
-        Strategy.crime_types.through.objects.filter(strategy_id__in=list(by_strategy))
-        .order_by("crimetype__position", "crimetype__slug")
-        .values_list("strategy_id", "crimetype__slug")
-    )
-    for pk, slug in tags:
-        by_strategy[pk].append(names.get(slug, slug))
+    jurisdictions = current_vocabularies().jurisdictions
+    names = search.labels("crime_type")  # in the vocabulary's order
+    rank = {slug: position for position, slug in enumerate(names)}
+    codes = search.tag_codes("crime_type", [strategy.pk for strategy in strategies])
     for strategy in strategies:
-        strategy.crime_type_names = by_strategy[strategy.pk]
+        if strategy.jurisdiction_id in jurisdictions:  # else read when shown
+            strategy.jurisdiction = jurisdictions[strategy.jurisdiction_id]
+        slugs = sorted(codes[strategy.pk], key=lambda slug: (rank.get(slug, len(rank)), slug))
+        strategy.crime_type_names = [names.get(slug, slug) for slug in slugs]
 
 
 # -- facets ---------------------------------------------------------------------------------------
@@ -206,12 +208,21 @@ def _branch_summary(name: str, count: int) -> str:
 
 def article_label(number, title: str) -> str:
     """An article as readers name it: its number within its instrument, then its title."""
-    return gettext("Art. %(number)s %(title)s") % {"number": number, "title": title}
+    return _article_label_format() % {"number": number, "title": title}
 
 
-def _article_label(value: FacetValue) -> str:
+def _article_label_format() -> str:
+    return gettext("Art. %(number)s %(title)s")
+
+
+def _article_labels(values: list[FacetValue]) -> dict[str, str]:
+    """Code to label for the article facet's values, with one translation lookup for them all."""
+    label_format = _article_label_format()
     # The facet carries the code ("UNTOC-11"), whose last part is the article's number.
-    return article_label(value.code.rpartition("-")[2], value.label)
+    return {
+        value.code: label_format % {"number": value.code.rpartition("-")[2], "title": value.label}
+        for value in values
+    }
 
 
 def _split(options: list[FacetOption]) -> tuple[list[FacetOption], list[FacetOption]]:
@@ -229,7 +240,8 @@ def _split(options: list[FacetOption]) -> tuple[list[FacetOption], list[FacetOpt
 def _panel(search: StrategySearch, name: str, values: list[FacetValue]) -> FacetPanel:
     legend = _legend(name)
     if name == "article":
-        options = [_option(name, value, _article_label(value)) for value in values]
+        labels = _article_labels(values)
+        options = [_option(name, value, labels[value.code]) for value in values]
         shown, more = _split(options)
         instruments = search.instrument_names()
         groups = {option.code: value.group for option, value in zip(options, values, strict=True)}
@@ -301,7 +313,7 @@ def _chips(request, search: StrategySearch, facets, pin: Pin | None) -> list[Chi
         if not selected or (pin and name == pin.facet):
             continue
         if name == "article":
-            labels = {value.code: _article_label(value) for value in facets.get(name, [])}
+            labels = _article_labels(facets.get(name, []))
         else:
             labels = _labels(facets.get(name, []))
         for code in sorted(selected, key=lambda code: labels.get(code, code)):

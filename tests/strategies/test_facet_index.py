@@ -32,7 +32,15 @@ def compare(query: StrategyQuery, include_drafts: bool = False) -> None:
     index = StrategySearch(query, include_drafts=include_drafts, engine="index")
     sql = StrategySearch(query, include_drafts=include_drafts, engine="sql")
     assert index.facet_counts() == {name: sql.sql_counts(name) for name in FACETS}
-    assert [s.strategy_id for s in index.results()] == [s.strategy_id for s in sql.results()]
+    listed = list(sql.results())
+    assert [s.strategy_id for s in index.results()] == [s.strategy_id for s in listed]
+    # A results page's crime types and articles, which the index reads from its bits.
+    page = [strategy.pk for strategy in listed[:20]]
+    for facet in ("crime_type", "article"):
+        from_index, from_sql = index.tag_codes(facet, page), sql.tag_codes(facet, page)
+        assert {pk: sorted(codes) for pk, codes in from_index.items()} == {
+            pk: sorted(codes) for pk, codes in from_sql.items()
+        }
 
 
 @pytest.fixture
