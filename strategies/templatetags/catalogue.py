@@ -15,7 +15,8 @@ from urllib.parse import quote, quote_plus
 from django import template
 from django.conf import settings
 from django.http import HttpRequest, QueryDict
-from django.urls import reverse, translate_url
+from django.urls import get_urlconf, reverse, translate_url
+from django.utils.encoding import escape_uri_path, iri_to_uri
 from django.utils.formats import date_format
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
@@ -191,17 +192,30 @@ def language_links(context) -> list[dict]:
     if request is None:  # a template rendered without a request has no page to translate
         return []
     current = get_language()
-    full_path = request.get_full_path()
+    query = request.META.get("QUERY_STRING", "")
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
     return [
         {
             "code": code,
             "name": AUTONYMS.get(code) or get_language_info(code)["name_local"],
-            "url": translate_url(full_path, code),
+            "url": f"{path}?{iri_to_uri(query)}" if query else path,
             "current": code == current,
             "bidi": get_language_info(code)["bidi"],
         }
-        for code, _name in settings.LANGUAGES
+        for code, path in _translated_paths(
+            urlconf, escape_uri_path(request.path), current, tuple(settings.LANGUAGES)
+        )
     ]
+
+
+@lru_cache(maxsize=4096)
+def _translated_paths(urlconf, path: str, current: str, languages) -> tuple[tuple[str, str], ...]:
+    """A page's path (escaped, as in get_full_path()) in each of the site's languages:
+    translate_url() resolves and reverses it once per language, which every view of the page
+    would otherwise repeat. `urlconf`, `current` (the active language, in which `path` is
+    resolved) and `languages` are part of the key; the query string is added as
+    get_full_path() adds it."""
+    return tuple((code, translate_url(path, code)) for code, _name in languages)
 
 
 @register.simple_tag
@@ -225,6 +239,14 @@ def issue_tree_nodes(nodes) -> SafeString:
 
     write(nodes)
     return mark_safe("".join(out))  # noqa: S308 — every value above is escaped
+
+
+@lru_cache(maxsize=16384)
+def _date_html(adopted, language: str) -> str:
+    """A date as the active language writes it (`language`, part of the key), in a <time>:
+    formatting a date is the slowest part of a result, and results share their dates."""
+    written = escape(date_format(adopted, "DATE_FORMAT"))
+    return f'<time datetime="{adopted.isoformat()}">{written}</time>'
 
 
 @register.simple_tag
@@ -254,12 +276,7 @@ def result_items(strategies) -> SafeString:
             else ""
         )
         adopted = strategy.adoption_date
-        date = (
-            f'<time datetime="{adopted.isoformat()}">'
-            f"{escape(date_format(adopted, 'DATE_FORMAT'))}</time>"
-            if adopted
-            else words["Date not known"]
-        )
+        date = _date_html(adopted, language) if adopted else words["Date not known"]
         crime_types = getattr(strategy, "crime_type_names", None)
         tags = (
             f"<div><dt>{words['Crime types']}</dt>"

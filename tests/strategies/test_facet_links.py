@@ -1,14 +1,15 @@
-"""The facet panels' toggle links, written out in Python for speed, equal QueryDict's encoding."""
+"""Links written out in Python for speed (facet toggles, links to records, the language switcher)
+equal what Django's own functions write."""
 
 from types import SimpleNamespace
 
 import pytest
 from django.test import RequestFactory
-from django.urls import reverse
+from django.urls import reverse, translate_url
 from django.utils import translation
 from django.utils.html import escape
 
-from strategies.templatetags.catalogue import _Link, facet_options
+from strategies.templatetags.catalogue import _Link, facet_options, language_links
 
 QUERIES = [
     "",
@@ -73,3 +74,28 @@ def test_labels_and_codes_are_escaped_and_trees_nest():
 def test_links_written_in_python_equal_reverse(language, name, argument):
     with translation.override(language):
         assert _Link(name)(argument) == reverse(name, args=[argument])
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "ar"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/strategies/",
+        "/strategies/?q=%C3%A9tat+%26+soci%C3%A9t%C3%A9&crime_type=drugs&page=2",
+        "/strategies/GBR0007s/",
+        "/issues/investigation/measures/",
+        "/strategies/a%20b%C3%A7/?x=<y>",  # no such page: its path stays as it is
+    ],
+)
+def test_language_links_equal_translate_url(language, url):
+    """The switcher's links are kept per path; each must still be the page, with its query
+    string, as translate_url() gives it in that language."""
+    prefix = "" if language == "en" else f"/{language}"
+    with translation.override(language):
+        for _ in range(2):  # the second time from what the first one kept
+            request = RequestFactory().get(prefix + url)
+            links = {link["code"]: link["url"] for link in language_links({"request": request})}
+            assert links == {
+                code: translate_url(request.get_full_path(), code)
+                for code in ("en", "zh-hans", "fr", "es", "ru", "ar")
+            }
