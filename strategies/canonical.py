@@ -5,9 +5,9 @@ crime types by slug, articles by instrument then number, cross-cutting issues by
 """
 
 import datetime
-import json
 from typing import Any
 
+import orjson
 from django.utils.translation import gettext as _
 
 from .models import Strategy
@@ -72,7 +72,8 @@ def _tag_codes(strategy: Strategy) -> dict[str, list[str]]:
 
 
 def to_json_line(strategy: Strategy) -> str:
-    return json.dumps(to_canonical(strategy), ensure_ascii=False, separators=(",", ":")) + "\n"
+    # What json.dumps(ensure_ascii=False, separators=(",", ":")) writes, much faster.
+    return orjson.dumps(to_canonical(strategy)).decode() + "\n"
 
 
 class CanonicalFormError(ValueError):

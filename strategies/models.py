@@ -108,35 +108,49 @@ class StrategyQuerySet(models.QuerySet):
         )
 
 
-def attach_tag_codes(strategies: list) -> None:
+# The tag lists of the canonical form, as `attach_tag_codes` names them.
+TAG_KINDS = ("crime_types", "articles", "cross_cutting_issues")
+
+
+def attach_tag_codes(strategies: list, known: dict[str, dict[int, list[str]]] | None = None):
     """Set `tag_codes` on each strategy: {"crime_types": slugs, "articles": codes in instrument
-    then numeric order, "cross_cutting_issues": paths}, in three queries for the whole list."""
+    then numeric order, "cross_cutting_issues": paths}, in three queries for the whole list.
+
+    `known` gives kinds already read elsewhere (the facet index holds crime types and articles),
+    each strategy's codes in that order; a kind given is not queried.
+    """
     if not strategies:
         return
+    known = known or {}
     pks = [strategy.pk for strategy in strategies]
     codes: dict[int, dict[str, list]] = {
-        pk: {"crime_types": [], "articles": [], "cross_cutting_issues": []} for pk in pks
+        pk: {kind: list(known[kind][pk]) if kind in known else [] for kind in TAG_KINDS}
+        for pk in pks
     }
-    crime_types = Strategy.crime_types.through.objects.filter(strategy_id__in=pks)
-    for pk, slug in crime_types.values_list("strategy_id", "crimetype__slug"):
-        codes[pk]["crime_types"].append(slug)
-    articles = Strategy.articles.through.objects.filter(strategy_id__in=pks).values_list(
-        "strategy_id",
-        "article__instrument__position",
-        "article__instrument__code",
-        "article__number",
-        "article__code",
-    )
-    for pk, *order_and_code in sorted(articles):
-        codes[pk]["articles"].append(order_and_code[-1])
-    issues = Strategy.cross_cutting_issues.through.objects.filter(strategy_id__in=pks)
-    for pk, path in issues.values_list("strategy_id", "crosscuttingissue__path"):
-        codes[pk]["cross_cutting_issues"].append(path)
+    if "crime_types" not in known:
+        crime_types = Strategy.crime_types.through.objects.filter(strategy_id__in=pks)
+        for pk, slug in crime_types.values_list("strategy_id", "crimetype__slug"):
+            codes[pk]["crime_types"].append(slug)
+        for tags in codes.values():
+            tags["crime_types"].sort()
+    if "articles" not in known:
+        articles = Strategy.articles.through.objects.filter(strategy_id__in=pks).values_list(
+            "strategy_id",
+            "article__instrument__position",
+            "article__instrument__code",
+            "article__number",
+            "article__code",
+        )
+        for pk, *order_and_code in sorted(articles):
+            codes[pk]["articles"].append(order_and_code[-1])
+    if "cross_cutting_issues" not in known:
+        issues = Strategy.cross_cutting_issues.through.objects.filter(strategy_id__in=pks)
+        for pk, path in issues.values_list("strategy_id", "crosscuttingissue__path"):
+            codes[pk]["cross_cutting_issues"].append(path)
+        for tags in codes.values():
+            tags["cross_cutting_issues"].sort()
     for strategy in strategies:
-        tags = codes[strategy.pk]
-        tags["crime_types"].sort()
-        tags["cross_cutting_issues"].sort()
-        strategy.tag_codes = tags
+        strategy.tag_codes = codes[strategy.pk]
 
 
 class AllStrategiesManager(models.Manager.from_queryset(StrategyQuerySet)):

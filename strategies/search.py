@@ -35,7 +35,8 @@ from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Instrument, J
 
 from . import word_matches
 from .facet_index import PATCH_LIMIT, current_index, unpack
-from .models import CatalogueVersion, Status, Strategy
+from .models import CatalogueVersion, Status, Strategy, attach_tag_codes
+from .vocabularies import current_vocabularies
 
 # Facet names are the filter names, plus the adoption year.
 FACETS = ("jurisdiction", "region", "crime_type", "article", "issue", "year")
@@ -138,6 +139,12 @@ class StrategySearch:
     @cached_property
     def index(self):
         return current_index()
+
+    @cached_property
+    def vocabularies(self):
+        """The vocabularies this process keeps, read once per search (an export streamed in
+        chunks reads them once)."""
+        return current_vocabularies()
 
     # -- matching ---------------------------------------------------------------------------
 
@@ -442,6 +449,26 @@ class StrategySearch:
             result[pk].append(tag)
         return result
 
+    def attach_tag_codes(self, strategies: list) -> None:
+        """Set `tag_codes` (the canonical form's tag lists) on each strategy, as
+        models.attach_tag_codes does: with the index engine the crime types and articles come
+        from the index, and only the issues (whose rows in the index hold ancestors too) are
+        queried."""
+        known = None
+        if self.engine == "index" and strategies:
+            pks = [strategy.pk for strategy in strategies]
+            order = self.vocabularies.article_order
+            known = {
+                "crime_types": {
+                    pk: sorted(codes) for pk, codes in self.tag_codes("crime_type", pks).items()
+                },
+                "articles": {
+                    pk: sorted(codes, key=lambda code: (order.get(code, len(order)), code))
+                    for pk, codes in self.tag_codes("article", pks).items()
+                },
+            }
+        attach_tag_codes(strategies, known)
+
     def labels(self, name: str):
         """The vocabulary a facet is labelled from, in the current language.
 
@@ -582,12 +609,17 @@ def snippet_html(raw_snippet: str) -> str:
     return text.replace(_MARK_START, "<mark>").replace(_MARK_STOP, "</mark>")
 
 
+_JURISDICTION = Strategy._meta.get_field("jurisdiction")
+
+
 class IndexedResults:
     """An index search's ordered results, used like a queryset by Paginator, pages and exports.
 
-    Holds only the ordered primary keys; slicing or iterating fetches those rows (with their
-    jurisdiction, the word-search annotations and whatever was asked for with select_related,
-    prefetch_related, with_tags or with_tag_codes) in one query per slice or chunk.
+    Holds only the ordered primary keys; slicing or iterating fetches those rows (with the
+    word-search annotations and whatever was asked for with select_related, prefetch_related,
+    with_tags or with_tag_codes) in one query per slice or chunk. Their jurisdictions come from
+    the vocabularies this process keeps and, for with_tag_codes, their crime types and articles
+    from the index.
     """
 
     CHAINABLE = {
@@ -642,10 +674,25 @@ class IndexedResults:
         wanted = [int(pk) for pk in pks]
         if not wanted:
             return []
-        strategies = Strategy.objects.filter(pk__in=wanted).select_related("jurisdiction")
+        strategies = Strategy.objects.filter(pk__in=wanted)
+        tag_codes = False
         for name, args, kwargs in self.chain:
+            if name == "with_tag_codes":
+                # The rows, then their tags' codes, mostly from the index (attach_tag_codes).
+                tag_codes = True
+                strategies = strategies.prefetch_related("attachments")
+                continue
             strategies = getattr(strategies, name)(*args, **kwargs)
         strategies = self.search._with_text_annotations(strategies)
         by_pk = {strategy.pk: strategy for strategy in strategies}
         # A row deleted since the index was built is simply left out.
-        return [by_pk[pk] for pk in wanted if pk in by_pk]
+        rows = [by_pk[pk] for pk in wanted if pk in by_pk]
+        # Each jurisdiction from the vocabularies this process keeps, unless a chained
+        # select_related() read it (with its region, say) along with the row.
+        jurisdictions = self.search.vocabularies.jurisdictions
+        for row in rows:
+            if not _JURISDICTION.is_cached(row) and row.jurisdiction_id in jurisdictions:
+                row.jurisdiction = jurisdictions[row.jurisdiction_id]
+        if tag_codes:
+            self.search.attach_tag_codes(rows)
+        return rows

@@ -58,6 +58,11 @@ class Vocabularies:
             (CrossCuttingIssue, "path"): frozenset(self.issues_by_path),
         }
 
+    @cached_property
+    def article_order(self) -> dict[str, int]:
+        """Each article's code to its place: instrument, then number (the canonical order)."""
+        return {article.code: place for place, article in enumerate(self.articles.values())}
+
     def codes(self, vocabulary: type[models.Model], field: str) -> frozenset[str] | None:
         """Every `field` of a vocabulary (its stable codes), or None if the snapshot lacks it."""
         return self._codes.get((vocabulary, field))

@@ -15,6 +15,7 @@ from strategies import exporters
 from strategies.canonical import to_json_line
 from strategies.exporters import CSV_COLUMNS, guard_formula
 from strategies.models import Strategy
+from strategies.search import StrategyQuery, StrategySearch
 
 from .factories import make_strategy
 
@@ -210,11 +211,14 @@ def test_rows_and_their_tags_are_fetched_in_chunks(client, catalogue, monkeypatc
     with CaptureQueriesContext(connection) as queries:
         records = read_jsonl(client.get("/strategies/export.jsonl"))
     assert len(records) == 4
-    # Two chunks of two rows: each chunk's crime types are fetched by one query of their own.
-    crime_type_queries = [
-        q for q in queries if 'FROM "strategies_strategy_crime_types" INNER JOIN' in q["sql"]
+    # Two chunks of two rows: each chunk's issues are fetched by one query of their own (the
+    # crime types and articles come from the facet index).
+    issue_queries = [
+        q
+        for q in queries
+        if 'FROM "strategies_strategy_cross_cutting_issues" INNER JOIN' in q["sql"]
     ]
-    assert len(crime_type_queries) == 2
+    assert len(issue_queries) == 2
 
 
 def test_export_command_keeps_strategy_id_order(catalogue):
@@ -241,5 +245,10 @@ def test_tag_codes_give_the_same_canonical_form_as_the_tag_records(db):
         to_json_line(s)
         for s in Strategy.objects.order_by("pk").with_tag_codes().iterator(chunk_size=1)
     ]
+    # Search results take their crime types and articles from the facet index.
+    search = StrategySearch(StrategyQuery(ordering="title"), include_drafts=True, engine="index")
+    results = search.results()
+    by_index = sorted(to_json_line(s) for s in results.with_tag_codes())
     assert by_codes == by_records == chunked
+    assert by_index == sorted(by_records)
     assert '"articles":["UNTOC-5","UNTOC-11","UNTOC-12","TIP-9","FAP-5"]' in by_codes[0]
