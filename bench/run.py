@@ -47,6 +47,10 @@ import django  # noqa: E402
 # whitenoise notes that STATIC_ROOT has not been collected; irrelevant here.
 warnings.filterwarnings("ignore", message="No directory at")
 django.setup()
+# As a production worker does (sherlock/wsgi.py): once warm, its long-lived objects are frozen.
+from sherlock.warmup import freeze_when_warm  # noqa: E402
+
+freeze_when_warm()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
