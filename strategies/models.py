@@ -112,7 +112,9 @@ class StrategyQuerySet(models.QuerySet):
 TAG_KINDS = ("crime_types", "articles", "cross_cutting_issues")
 
 
-def attach_tag_codes(strategies: list, known: dict[str, dict[int, list[str]]] | None = None):
+def attach_tag_codes(
+    strategies: list, known: dict[str, dict[int, list[str]]] | None = None
+) -> None:
     """Set `tag_codes` on each strategy: {"crime_types": slugs, "articles": codes in instrument
     then numeric order, "cross_cutting_issues": paths}, in three queries for the whole list.
 

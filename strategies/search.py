@@ -230,7 +230,7 @@ class StrategySearch:
         the rows asked for are fetched); with the SQL engine, a QuerySet.
         """
         if self.engine == "index":
-            return IndexedResults(self, self._ordered_pks())
+            return IndexedResults(self, self._ordered_pks)
         return self._ordered_by_sql(self._with_text_annotations(self.filtered()))
 
     @cached_property
@@ -296,14 +296,19 @@ class StrategySearch:
             return None
         return self._text_match[1]
 
+    @cached_property
     def _ordered_pks(self):
+        """The matches' primary keys in the listing order, once per search (an API list counts
+        them for its validators, then pages through them)."""
         index = self.index
         mask = index.combine(
             index.base(self.include_drafts), index.selection_masks(self.query, self._text_mask())
         )
         ordering = self.query.effective_ordering
+        if ordering != "relevance":
+            return index.ordered_pks(mask, ordering)
         candidates = index.ordered_pks(mask, "newest")
-        if ordering == "relevance" and _on_postgresql() and len(candidates) <= FULL_RANK_LIMIT:
+        if _on_postgresql() and len(candidates) <= FULL_RANK_LIMIT:
             # The database ranks the strategies that pass every filter.
             ranked = (
                 Strategy.objects.filter(pk__in=candidates.tolist())
@@ -312,9 +317,7 @@ class StrategySearch:
                 .values_list("pk", flat=True)
             )
             return np.fromiter(ranked, dtype=np.int64, count=len(candidates))
-        if ordering in ("relevance", "newest"):
-            return candidates
-        return index.ordered_pks(mask, ordering)
+        return candidates
 
     def _search_query(self) -> SearchQuery:
         return SearchQuery(self.query.text, search_type="websearch", config=TEXT_SEARCH_CONFIG)

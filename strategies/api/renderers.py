@@ -30,8 +30,8 @@ class JSONRenderer(renderers.JSONRenderer):
             return super().render(data, accepted_media_type, renderer_context)
         try:
             rendered = orjson.dumps(data, default=self.encoder_class().default, option=OPTIONS)
-        except (orjson.JSONEncodeError, TypeError):
-            # An integer beyond 64 bits, say, which the standard library writes (or refuses
-            # with its own message).
+        except orjson.JSONEncodeError:
+            # An integer beyond 64 bits, say, which the standard library writes (or an object
+            # neither can write, which DRF's renderer refuses with its own message).
             return super().render(data, accepted_media_type, renderer_context)
         return rendered.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")

@@ -2,10 +2,13 @@
 grow with the page or the tags."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from strategies.models import Strategy
 from taxonomy.models import CrimeType
+from tests.conftest import postgresql_only
 from tests.strategies.factories import make_strategy
 
 pytestmark = pytest.mark.django_db
@@ -224,6 +227,18 @@ def test_a_list_page_costs_the_same_queries_whatever_its_size(
         with django_assert_num_queries(LIST_QUERIES[engine]):
             body = api.get(LIST, {"page_size": size}).json()
         assert len(body["results"]) == min(size, 31)
+
+
+@postgresql_only("relevance ranking is PostgreSQL's")
+def test_a_word_search_is_ranked_once_per_request(api, heavily_tagged):
+    """The list counts the matches for its validators, then pages through them: one ranking."""
+    api.get(LIST, {"q": "plan"})  # the matches themselves are kept by the index
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get(LIST, {"q": "plan"}).json()
+    assert body["count"] > 0
+    # The ranking query; the page's rows are then read with their rank and snippet.
+    ranking = [q for q in queries if "ts_rank" in q["sql"] and "ts_headline" not in q["sql"]]
+    assert len(ranking) == 1
 
 
 def test_facets_add_a_fixed_number_of_queries(
