@@ -129,12 +129,18 @@ def attach_tag_codes(
         pk: {kind: list(known[kind][pk]) if kind in known else [] for kind in TAG_KINDS}
         for pk in pks
     }
-    if "crime_types" not in known:
-        crime_types = Strategy.crime_types.through.objects.filter(strategy_id__in=pks)
-        for pk, slug in crime_types.values_list("strategy_id", "crimetype__slug"):
-            codes[pk]["crime_types"].append(slug)
+    # Crime types and issues sort by their codes (slugs, paths); articles by instrument.
+    by_code = {
+        "crime_types": (Strategy.crime_types.through, "crimetype__slug"),
+        "cross_cutting_issues": (Strategy.cross_cutting_issues.through, "crosscuttingissue__path"),
+    }
+    for kind, (through, code) in by_code.items():
+        if kind in known:
+            continue
+        for pk, tag in through.objects.filter(strategy_id__in=pks).values_list("strategy_id", code):
+            codes[pk][kind].append(tag)
         for tags in codes.values():
-            tags["crime_types"].sort()
+            tags[kind].sort()
     if "articles" not in known:
         articles = Strategy.articles.through.objects.filter(strategy_id__in=pks).values_list(
             "strategy_id",
@@ -145,12 +151,6 @@ def attach_tag_codes(
         )
         for pk, *order_and_code in sorted(articles):
             codes[pk]["articles"].append(order_and_code[-1])
-    if "cross_cutting_issues" not in known:
-        issues = Strategy.cross_cutting_issues.through.objects.filter(strategy_id__in=pks)
-        for pk, path in issues.values_list("strategy_id", "crosscuttingissue__path"):
-            codes[pk]["cross_cutting_issues"].append(path)
-        for tags in codes.values():
-            tags["cross_cutting_issues"].sort()
     for strategy in strategies:
         strategy.tag_codes = codes[strategy.pk]
 
