@@ -46,18 +46,28 @@ def to_canonical(strategy: Strategy) -> dict[str, Any]:
         "crime_types": tags["crime_types"],
         "articles": tags["articles"],
         "cross_cutting_issues": tags["cross_cutting_issues"],
-        "attachments": sorted(
-            (
-                {"file": a.file.name, "title": a.title, "language": a.language}
-                for a in strategy.attachments.all()
-            ),
-            key=lambda a: (a["title"], a["file"]),
-        ),
+        "attachments": _attachments(strategy),
     }
 
 
+def _attachments(strategy: Strategy) -> list[dict[str, str]]:
+    """The attachments `attach_codes` set as `attachment_values`, or else read from the
+    strategy's relation (prefetched or not), in the same order."""
+    values = getattr(strategy, "attachment_values", None)
+    if values is not None:
+        return values
+    return sorted(
+        (
+            {"file": a.file.name, "title": a.title, "language": a.language}
+            for a in strategy.attachments.all()
+        ),
+        key=lambda a: (a["title"], a["file"]),
+    )
+
+
 def _tag_codes(strategy: Strategy) -> dict[str, list[str]]:
-    """What `attach_tag_codes` sets, from the strategy's relations (prefetched or not)."""
+    """What `attach_codes` sets as `tag_codes`, from the strategy's relations (prefetched or
+    not)."""
     return {
         "crime_types": sorted(crime_type.slug for crime_type in strategy.crime_types.all()),
         "articles": [

@@ -59,15 +59,16 @@ class StrategyQuerySet(models.QuerySet):
         return self.filter(status=Status.DRAFT, deleted_at__isnull=True)
 
     def with_tag_codes(self):
-        """Everything the canonical form needs, as codes: the rows with their jurisdiction and
-        attachments, then, per batch of rows fetched, three queries of plain (strategy, code)
-        pairs that `attach_tag_codes` sets on each row as `tag_codes`.
+        """Everything the canonical form needs, as plain values: the rows with their
+        jurisdiction, then, per batch of rows fetched, three queries of (strategy, code) pairs
+        and one of attachments, which `attach_codes` sets on each row.
 
         The lighter choice for API responses and exports: a page of 20 strategies carries about
-        900 tags, and making a model instance of each costs more than the rest of the response.
-        Pages that show the tags' names use `with_tags()`.
+        900 tags, and making a model instance of each costs more than the rest of the response
+        (so did prefetching the attachments, which most strategies lack, through Django's
+        related managers). Pages that show the tags' names use `with_tags()`.
         """
-        clone = self.select_related("jurisdiction").prefetch_related("attachments")
+        clone = self.select_related("jurisdiction")
         clone._tag_codes = True
         return clone
 
@@ -83,7 +84,7 @@ class StrategyQuerySet(models.QuerySet):
         fresh = self._result_cache is None
         super()._fetch_all()
         if fresh and self._tag_codes:
-            attach_tag_codes([row for row in self._result_cache if isinstance(row, Strategy)])
+            attach_codes([row for row in self._result_cache if isinstance(row, Strategy)])
 
     def iterator(self, chunk_size=None):
         rows = super().iterator(chunk_size)
@@ -91,7 +92,7 @@ class StrategyQuerySet(models.QuerySet):
             yield from rows
             return
         while chunk := list(itertools.islice(rows, chunk_size or 2000)):
-            attach_tag_codes([row for row in chunk if isinstance(row, Strategy)])
+            attach_codes([row for row in chunk if isinstance(row, Strategy)])
             yield from chunk
 
     def with_tags(self):
@@ -108,21 +109,21 @@ class StrategyQuerySet(models.QuerySet):
         )
 
 
-# The tag lists of the canonical form, as `attach_tag_codes` names them.
+# The tag lists of the canonical form, as `attach_codes` names them.
 TAG_KINDS = ("crime_types", "articles", "cross_cutting_issues")
 
 
-def attach_tag_codes(
-    strategies: list, known: dict[str, dict[int, list[str]]] | None = None
-) -> None:
-    """Set `tag_codes` on each strategy: {"crime_types": slugs, "articles": codes in instrument
-    then numeric order, "cross_cutting_issues": paths}, in three queries for the whole list.
+def attach_codes(strategies: list, known: dict[str, dict[int, list[str]]] | None = None) -> None:
+    """Set on each strategy `tag_codes`, {"crime_types": slugs, "articles": codes in instrument
+    then numeric order, "cross_cutting_issues": paths}, and `attachment_values`, its attachments
+    as the canonical form lists them: four queries for the whole list.
 
-    `known` gives kinds already read elsewhere (the facet index holds crime types and articles),
-    each strategy's codes in that order; a kind given is not queried.
+    `known` gives kinds of tags already read elsewhere (the facet index holds crime types and
+    articles), each strategy's codes in that order; a kind given is not queried.
     """
     if not strategies:
         return
+    _attach_attachment_values(strategies)
     known = known or {}
     pks = [strategy.pk for strategy in strategies]
     codes: dict[int, dict[str, list]] = {
@@ -153,6 +154,18 @@ def attach_tag_codes(
             codes[pk]["articles"].append(order_and_code[-1])
     for strategy in strategies:
         strategy.tag_codes = codes[strategy.pk]
+
+
+def _attach_attachment_values(strategies: list) -> None:
+    values: dict[int, list[dict[str, str]]] = {strategy.pk: [] for strategy in strategies}
+    rows = Attachment.objects.filter(strategy_id__in=list(values)).order_by()
+    for pk, file, title, language in rows.values_list("strategy_id", "file", "title", "language"):
+        values[pk].append({"file": file, "title": title, "language": language})
+    for strategy in strategies:
+        # By title then file, as Python compares them (not as the database collates).
+        strategy.attachment_values = sorted(
+            values[strategy.pk], key=lambda a: (a["title"], a["file"])
+        )
 
 
 class AllStrategiesManager(models.Manager.from_queryset(StrategyQuerySet)):

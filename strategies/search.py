@@ -35,7 +35,7 @@ from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Instrument, J
 
 from . import word_matches
 from .facet_index import PATCH_LIMIT, current_index, unpack
-from .models import CatalogueVersion, Status, Strategy, attach_tag_codes
+from .models import CatalogueVersion, Status, Strategy, attach_codes
 from .vocabularies import current_vocabularies
 
 # Facet names are the filter names, plus the adoption year.
@@ -452,11 +452,11 @@ class StrategySearch:
             result[pk].append(tag)
         return result
 
-    def attach_tag_codes(self, strategies: list) -> None:
-        """Set `tag_codes` (the canonical form's tag lists) on each strategy, as
-        models.attach_tag_codes does: with the index engine the crime types and articles come
-        from the index, and only the issues (whose rows in the index hold ancestors too) are
-        queried."""
+    def attach_codes(self, strategies: list) -> None:
+        """Set `tag_codes` and `attachment_values` (what the canonical form needs beyond the
+        row) on each strategy, as models.attach_codes does: with the index engine the crime
+        types and articles come from the index, and of the tags only the issues (whose rows in
+        the index hold ancestors too) are queried."""
         known = None
         if self.engine == "index" and strategies:
             pks = [strategy.pk for strategy in strategies]
@@ -470,7 +470,7 @@ class StrategySearch:
                     for pk, codes in self.tag_codes("article", pks).items()
                 },
             }
-        attach_tag_codes(strategies, known)
+        attach_codes(strategies, known)
 
     def labels(self, name: str):
         """The vocabulary a facet is labelled from, in the current language.
@@ -681,9 +681,8 @@ class IndexedResults:
         tag_codes = False
         for name, args, kwargs in self.chain:
             if name == "with_tag_codes":
-                # The rows, then their tags' codes, mostly from the index (attach_tag_codes).
+                # The rows, then their tags' codes, mostly from the index (attach_codes).
                 tag_codes = True
-                strategies = strategies.prefetch_related("attachments")
                 continue
             strategies = getattr(strategies, name)(*args, **kwargs)
         strategies = self.search._with_text_annotations(strategies)
@@ -697,5 +696,5 @@ class IndexedResults:
             if not _JURISDICTION.is_cached(row) and row.jurisdiction_id in jurisdictions:
                 row.jurisdiction = jurisdictions[row.jurisdiction_id]
         if tag_codes:
-            self.search.attach_tag_codes(rows)
+            self.search.attach_codes(rows)
         return rows

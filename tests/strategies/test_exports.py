@@ -6,6 +6,8 @@ import io
 import json
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
@@ -16,6 +18,7 @@ from strategies.canonical import to_json_line
 from strategies.exporters import CSV_COLUMNS, guard_formula
 from strategies.models import Strategy
 from strategies.search import StrategyQuery, StrategySearch
+from strategies.services import AttachmentData
 
 from .factories import make_strategy
 
@@ -231,12 +234,19 @@ def test_export_command_keeps_strategy_id_order(catalogue):
     ]
 
 
-def test_tag_codes_give_the_same_canonical_form_as_the_tag_records(db):
+def test_tag_codes_give_the_same_canonical_form_as_the_tag_records(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    files = [
+        default_storage.save(f"attachments/GBR0001s/{name}.pdf", ContentFile(b"%PDF-1.7"))
+        for name in ("plan", "annex")
+    ]
     make_strategy(
         "GBR0001s",
         crime_types=["firearms", "drugs", "corruption"],
         articles=["TIP-9", "UNTOC-12", "FAP-5", "UNTOC-5", "UNTOC-11"],
         cross_cutting_issues=["prevention/risk-factors", "prevention/awareness-raising"],
+        # Titles whose order differs by case: listed as Python compares them, every way.
+        attachments=[AttachmentData(files[0], "annex"), AttachmentData(files[1], "Plan", "fr")],
     )
     make_strategy("FRA0001s", jurisdiction="FRA")  # no tags at all
     by_records = [to_json_line(s) for s in Strategy.objects.order_by("pk").with_tags()]
@@ -252,3 +262,4 @@ def test_tag_codes_give_the_same_canonical_form_as_the_tag_records(db):
     assert by_codes == by_records == chunked
     assert by_index == sorted(by_records)
     assert '"articles":["UNTOC-5","UNTOC-11","UNTOC-12","TIP-9","FAP-5"]' in by_codes[0]
+    assert '"attachments":[{"file":"attachments/GBR0001s/annex.pdf","title":"Plan"' in by_codes[0]
