@@ -94,15 +94,13 @@ def _related_by_index(
         return []
     # Only what the list shows; the jurisdiction's name comes from the vocabularies.
     by_pk = Strategy.objects.only(*RELATED_FIELDS).in_bulk(index.pks[best].tolist())
-    jurisdictions = vocabularies.jurisdictions
     related = []
     for position in best.tolist():
         found = by_pk.get(int(index.pks[position]))
         if found is not None:  # deleted since the index was built
-            if found.jurisdiction_id in jurisdictions:
-                found.jurisdiction = jurisdictions[found.jurisdiction_id]
             found.score = int(scores[position])
             related.append(found)
+    vocabularies.give_jurisdictions(related)
     return related
 
 

@@ -612,9 +612,6 @@ def snippet_html(raw_snippet: str) -> str:
     return text.replace(_MARK_START, "<mark>").replace(_MARK_STOP, "</mark>")
 
 
-_JURISDICTION = Strategy._meta.get_field("jurisdiction")
-
-
 class IndexedResults:
     """An index search's ordered results, used like a queryset by Paginator, pages and exports.
 
@@ -689,12 +686,7 @@ class IndexedResults:
         by_pk = {strategy.pk: strategy for strategy in strategies}
         # A row deleted since the index was built is simply left out.
         rows = [by_pk[pk] for pk in wanted if pk in by_pk]
-        # Each jurisdiction from the vocabularies this process keeps, unless a chained
-        # select_related() read it (with its region, say) along with the row.
-        jurisdictions = self.search.vocabularies.jurisdictions
-        for row in rows:
-            if not _JURISDICTION.is_cached(row) and row.jurisdiction_id in jurisdictions:
-                row.jurisdiction = jurisdictions[row.jurisdiction_id]
+        self.search.vocabularies.give_jurisdictions(rows)
         if tag_codes:
             self.search.attach_codes(rows)
         return rows

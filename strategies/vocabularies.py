@@ -22,6 +22,8 @@ from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction,
 from .models import TAG_TABLES, CatalogueVersion, Strategy
 from .versioned import KeptPerVersion
 
+_JURISDICTION = Strategy._meta.get_field("jurisdiction")
+
 
 @dataclass(frozen=True)
 class Vocabularies:
@@ -62,6 +64,17 @@ class Vocabularies:
     def article_order(self) -> dict[str, int]:
         """Each article's code to its place: instrument, then number (the canonical order)."""
         return {article.code: place for place, article in enumerate(self.articles.values())}
+
+    def give_jurisdictions(self, strategies) -> None:
+        """Set each strategy's jurisdiction from this snapshot, rather than read it with a query
+        per row when shown; unless it was read with the row (a select_related() asking for its
+        region, say) or is unknown here (a jurisdiction written since: read when shown)."""
+        for strategy in strategies:
+            if (
+                not _JURISDICTION.is_cached(strategy)
+                and strategy.jurisdiction_id in self.jurisdictions
+            ):
+                strategy.jurisdiction = self.jurisdictions[strategy.jurisdiction_id]
 
     def codes(self, vocabulary: type[models.Model], field: str) -> frozenset[str] | None:
         """Every `field` of a vocabulary (its stable codes), or None if the snapshot lacks it."""

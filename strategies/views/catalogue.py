@@ -38,7 +38,6 @@ from django.utils.translation import get_language_bidi, gettext, ngettext
 from .. import charts
 from ..filters import ORDERING_LABELS, StrategyFilterSet
 from ..search import FacetValue, StrategySearch
-from ..vocabularies import current_vocabularies
 from .common import search_from_params
 
 PAGE_SIZE = 20
@@ -164,13 +163,11 @@ def _attach_names(search: StrategySearch, strategies: list) -> None:
     (model instances of every tag would cost more than the rest of the page)."""
     if not strategies:
         return
-    jurisdictions = current_vocabularies().jurisdictions
+    search.vocabularies.give_jurisdictions(strategies)
     names = search.labels("crime_type")  # in the vocabulary's order
     rank = {slug: position for position, slug in enumerate(names)}
     codes = search.tag_codes("crime_type", [strategy.pk for strategy in strategies])
     for strategy in strategies:
-        if strategy.jurisdiction_id in jurisdictions:  # else read when shown
-            strategy.jurisdiction = jurisdictions[strategy.jurisdiction_id]
         slugs = sorted(codes[strategy.pk], key=lambda slug: (rank.get(slug, len(rank)), slug))
         strategy.crime_type_names = [names.get(slug, slug) for slug in slugs]
 

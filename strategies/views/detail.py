@@ -71,8 +71,7 @@ def strategy_detail(request, strategy_id: str):
     # and ancestor comes from the vocabularies this process keeps per catalogue version.
     strategy = get_object_or_404(Strategy.objects.published(), strategy_id=strategy_id)
     vocabularies = current_vocabularies()
-    if strategy.jurisdiction_id in vocabularies.jurisdictions:  # else read when shown
-        strategy.jurisdiction = vocabularies.jurisdictions[strategy.jurisdiction_id]
+    vocabularies.give_jurisdictions([strategy])
     tags = strategy_tags(strategy, vocabularies)
     page_url = request.build_absolute_uri(reverse("strategies:detail", args=[strategy_id]))
     citation = Citation(
