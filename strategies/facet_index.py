@@ -491,15 +491,11 @@ class FacetIndex:
         hold has none."""
         pks = np.asarray(pks, dtype=np.int64)
         result: dict[int, list[str]] = {int(pk): [] for pk in pks}
-        if not self.size or not len(pks):
-            return result
-        positions = np.clip(np.searchsorted(self.pks, pks), 0, self.size - 1)
-        held = self.pks[positions] == pks
+        positions = self._positions(pks)
         rows = self.facets[facet]
-        shifts = (positions & 63).astype(np.uint64)
-        tagged = (rows.bits[:, positions >> 6] >> shifts) & np.uint64(1)
-        for row, column in zip(*np.nonzero(tagged & held), strict=True):
-            result[int(pks[column])].append(rows.codes[row])
+        tagged = rows.bits[:, positions >> 6] & _bits(positions)
+        for row, column in zip(*np.nonzero(tagged), strict=True):
+            result[int(self.pks[positions[column]])].append(rows.codes[row])
         return result
 
     def order(self, name: str) -> np.ndarray:
