@@ -63,6 +63,12 @@ def _href(request: HttpRequest, params: QueryDict) -> str:
 _quoted_code = lru_cache(maxsize=8192)(quote_plus)
 
 
+def _encoded(key: str, values) -> str:
+    """One parameter's values, as QueryDict.urlencode() writes them."""
+    key = quote_plus(key)
+    return "&".join(f"{key}={quote_plus(value)}" for value in values)
+
+
 class _ToggleLinks:
     """Links to this page with one value of a repeatable parameter added, or removed if present.
 
@@ -93,24 +99,18 @@ class _ToggleLinks:
             if key == name:
                 self.values, seen = values, True
                 continue
-            # As QueryDict.urlencode() writes a parameter.
-            encoded = "&".join(f"{quote_plus(key)}={quote_plus(value)}" for value in values)
-            (self.after if seen else self.before).append(encoded)
+            (self.after if seen else self.before).append(_encoded(key, values))
         # A value not yet selected goes after this parameter's values: everything around it is
         # the same for every such value, so it is written (and escaped for HTML) once.
-        head = "&".join(part for part in (*self.before, self._encoded(self.values)) if part)
+        head = "&".join(part for part in (*self.before, _encoded(name, self.values)) if part)
         tail = "&".join(self.after)
         self._add_head = escape(f"{self.path}?{head}{'&' if head else ''}{quote_plus(name)}=")
         self._add_tail = escape(f"&{tail}" if tail else "")
 
-    def _encoded(self, values) -> str:
-        key = quote_plus(self.name)
-        return "&".join(f"{key}={quote_plus(v)}" for v in values)
-
     def href_html(self, value: str) -> str:
         """This page with `value` added, or removed if selected, escaped for an HTML attribute."""
         if value in self.values:
-            rest = self._encoded(v for v in self.values if v != value)
+            rest = _encoded(self.name, (v for v in self.values if v != value))
             query = "&".join(part for part in (*self.before, rest, *self.after) if part)
             return escape(f"{self.path}?{query}" if query else self.path)
         # quote_plus() leaves only letters, digits and _.-~+% : nothing HTML needs escaped.
