@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from django.utils.translation import gettext as _
 
-from .models import Strategy
+from .models import Strategy, canonical_attachments
 from .services import AttachmentData, StrategyData
 
 FIELDS = (
@@ -56,12 +56,8 @@ def _attachments(strategy: Strategy) -> list[dict[str, str]]:
     values = getattr(strategy, "attachment_values", None)
     if values is not None:
         return values
-    return sorted(
-        (
-            {"file": a.file.name, "title": a.title, "language": a.language}
-            for a in strategy.attachments.all()
-        ),
-        key=lambda a: (a["title"], a["file"]),
+    return canonical_attachments(
+        (a.file.name, a.title, a.language) for a in strategy.attachments.all()
     )
 
 

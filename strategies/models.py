@@ -156,16 +156,22 @@ def attach_codes(strategies: list, known: dict[str, dict[int, list[str]]] | None
         strategy.tag_codes = codes[strategy.pk]
 
 
+def canonical_attachments(rows) -> list[dict[str, str]]:
+    """(file, title, language) rows as the canonical form lists a strategy's attachments: by
+    title then file, as Python compares them (not as the database collates)."""
+    return sorted(
+        ({"file": file, "title": title, "language": language} for file, title, language in rows),
+        key=lambda attachment: (attachment["title"], attachment["file"]),
+    )
+
+
 def _attach_attachment_values(strategies: list) -> None:
-    values: dict[int, list[dict[str, str]]] = {strategy.pk: [] for strategy in strategies}
-    rows = Attachment.objects.filter(strategy_id__in=list(values)).order_by()
-    for pk, file, title, language in rows.values_list("strategy_id", "file", "title", "language"):
-        values[pk].append({"file": file, "title": title, "language": language})
+    rows: dict[int, list[tuple[str, str, str]]] = {strategy.pk: [] for strategy in strategies}
+    query = Attachment.objects.filter(strategy_id__in=list(rows)).order_by()
+    for pk, *row in query.values_list("strategy_id", "file", "title", "language"):
+        rows[pk].append(row)
     for strategy in strategies:
-        # By title then file, as Python compares them (not as the database collates).
-        strategy.attachment_values = sorted(
-            values[strategy.pk], key=lambda a: (a["title"], a["file"])
-        )
+        strategy.attachment_values = canonical_attachments(rows[strategy.pk])
 
 
 class AllStrategiesManager(models.Manager.from_queryset(StrategyQuerySet)):
