@@ -10,6 +10,7 @@ as the write left them). Deleting only marks a strategy deleted; `restore_strate
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -130,7 +131,9 @@ def next_strategy_id(jurisdiction_code: str) -> str | None:
             used.add(int(match.group(2)))
             if not synthetic:
                 highest_real = max(highest_real, int(match.group(2)))
-    candidates = [*range(highest_real + 1, LAST_ID_NUMBER + 1), *range(1, highest_real + 1)]
+    candidates = itertools.chain(
+        range(highest_real + 1, LAST_ID_NUMBER + 1), range(1, highest_real + 1)
+    )
     number = next((n for n in candidates if n not in used), None)
     return None if number is None else f"{jurisdiction_code}{number:04d}s"
 
