@@ -423,8 +423,19 @@ class CatalogueVersion(models.Model):
 
     @classmethod
     def _read(cls) -> int:
-        # -1 before the first write ever: no index is labelled with it for long.
-        return cls.objects.filter(pk=1).values_list("value", flat=True).first() or -1
+        # Every public request reads this once, so it is written out rather than built by the
+        # ORM (which takes longer to compile the query than the database takes to answer it),
+        # on the database the ORM would route the read to. -1 before the first write ever: no
+        # index is labelled with it for long.
+        connection = connections[router.db_for_read(cls)]
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {quote(cls._meta.get_field('value').column)} "
+                f"FROM {quote(cls._meta.db_table)} WHERE {quote(cls._meta.pk.column)} = 1"
+            )
+            row = cursor.fetchone()
+        return (row and row[0]) or -1
 
     @classmethod
     @contextmanager
