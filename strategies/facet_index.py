@@ -140,6 +140,9 @@ class FacetIndex:
         # Results remembered by the indexes this one was patched from, not yet asked for here:
         # key -> (value, pks written since its index, mend).
         self._carried: OrderedDict = OrderedDict()
+        # Each facet's counts over all published (or all) strategies, computed when first asked
+        # for (see counts()): (facet, include_drafts) -> counts.
+        self._unfiltered: dict[tuple[str, bool], dict[str, int]] = {}
 
     # -- building -------------------------------------------------------------------------
 
@@ -483,7 +486,17 @@ class FacetIndex:
         return combined
 
     def counts(self, facet: str, base: np.ndarray, masks: dict[str, np.ndarray]) -> dict[str, int]:
-        return self.facets[facet].counts(self.combine(base, masks, without=facet))
+        mask = self.combine(base, masks, without=facet)
+        if mask is not base:
+            return self.facets[facet].counts(mask)
+        # Nothing selected in the other facets: the counts every such request shows, e.g. the
+        # jurisdictions beside a jurisdiction's results. Kept with the index (a patch makes a
+        # new one), as popcounts over every strategy are the largest part of a page's counts.
+        key = (facet, base is self.everything)
+        unfiltered = self._unfiltered.get(key)
+        if unfiltered is None:
+            unfiltered = self._unfiltered[key] = self.facets[facet].counts(base)
+        return dict(unfiltered)
 
     def codes_of(self, facet: str, pks) -> dict[int, list[str]]:
         """Each of `pks`'s values in one facet, read from its bits (codes in the facet's row

@@ -129,6 +129,23 @@ def test_index_follows_edits(synthetic_catalogue):
     compare(StrategyQuery(crime_type=frozenset({"corruption"})))
 
 
+def test_counts_beside_a_single_facet_s_selection_follow_drafts_and_edits(synthetic_catalogue):
+    """With nothing selected in the other facets, a facet's counts are those over the whole
+    catalogue, which the index keeps once computed: for public searches and for editors'
+    (drafts included) apart, unchanged by what a caller does with them, and new after a write."""
+    jurisdiction = synthetic_catalogue["jurisdiction"][0]
+    query = StrategyQuery(jurisdiction=frozenset({jurisdiction}))
+    for include_drafts in (True, False, True, False):
+        compare(query, include_drafts)
+    given = StrategySearch(query, engine="index").facet_counts(["jurisdiction"])["jurisdiction"]
+    given.clear()
+    compare(query)
+    elsewhere = Strategy.objects.filter(status=Status.PUBLISHED).exclude(jurisdiction=jurisdiction)
+    Strategy.objects.filter(pk=elsewhere.first().pk).update(status=Status.DRAFT)
+    compare(query)
+    compare(query, include_drafts=True)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_index_follows_edits_made_by_another_process():
     load_vocabularies()  # a transactional test starts from an empty database
