@@ -20,7 +20,7 @@ from django.utils.encoding import escape_uri_path, iri_to_uri
 from django.utils.formats import date_format
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, get_language_info, gettext, pgettext
+from django.utils.translation import get_language, get_language_info, gettext, ngettext, pgettext
 
 from ..search import snippet_html
 
@@ -118,12 +118,12 @@ class _ToggleLinks:
 
 
 @lru_cache(maxsize=8192)
-def _facet_value_html(name: str, box_id: str, code: str, label: str) -> tuple[str, str, str]:
+def _facet_value_html(name: str, code: str, label: str) -> tuple[str, str, str]:
     """What a facet value's markup holds whatever the counts and the other filters: the opening
     of its checkbox, its label and its checkbox's id, escaped. Kept per label, so per language:
     a page writes hundreds of values, and escaping them all again on every page was much of its
     work. Facet values come from the vocabularies, so the cache stays small."""
-    box_id = escape(box_id)
+    box_id = escape(f"facet-{name}-{code}")  # unique on the page
     checkbox = (
         f'<li class="facet-value"><input type="checkbox" id="{box_id}" name="{escape(name)}"'
         f' value="{escape(code)}"'
@@ -131,9 +131,24 @@ def _facet_value_html(name: str, box_id: str, code: str, label: str) -> tuple[st
     return checkbox, escape(label), box_id
 
 
+def _branch_summary(name: str, count: int) -> str:
+    """The disclosure of a tree node's branch, e.g. "3 sub-regions"."""
+    if name == "region":
+        return ngettext("%(count)d sub-region", "%(count)d sub-regions", count) % {"count": count}
+    return ngettext("%(count)d narrower issue", "%(count)d narrower issues", count) % {
+        "count": count
+    }
+
+
+def _holds_selection(values) -> bool:
+    return any(value.selected or _holds_selection(value.children) for value in values)
+
+
 @register.simple_tag(takes_context=True)
-def facet_options(context, name: str, options) -> SafeString:
-    """A facet's values as a list of checkboxes and toggle links, nested for trees.
+def facet_options(context, name: str, values, labels=None) -> SafeString:
+    """A facet's values (search.FacetValue) as a list of checkboxes and toggle links, nested for
+    trees, a branch open when something beneath it is selected. `labels` maps codes to the
+    labels shown where they are not the values' own (articles: "Art. 5 Criminalization…").
 
     Written out in Python rather than with an {% include %} per value: a facet panel shows
     hundreds of values and this is most of the search page's work.
@@ -144,32 +159,32 @@ def facet_options(context, name: str, options) -> SafeString:
     words = {True: escape(gettext("Remove filter:")), False: escape(gettext("Add filter:"))}
     out: list[str] = []
 
-    def write(options) -> None:
+    def write(values) -> None:
         out.append('<ul class="facet-values">')
-        for option in options:
-            checkbox, label, box_id = _facet_value_html(
-                name, option.id, option.code, str(option.label)
-            )
+        for value in values:
+            shown = labels[value.code] if labels else value.label
+            checkbox, label, box_id = _facet_value_html(name, value.code, str(shown))
             out.append(
-                f"{checkbox}{' checked' if option.selected else ''}>"
-                f'<label class="visually-hidden" for="{box_id}">{label} ({option.count})</label>'
-                f'<a class="facet-link" href="{links.href_html(option.code)}" rel="nofollow">'
-                f'<span class="visually-hidden">{words[bool(option.selected)]} </span>'
+                f"{checkbox}{' checked' if value.selected else ''}>"
+                f'<label class="visually-hidden" for="{box_id}">{label} ({value.count})</label>'
+                f'<a class="facet-link" href="{links.href_html(value.code)}" rel="nofollow">'
+                f'<span class="visually-hidden">{words[bool(value.selected)]} </span>'
                 f'<span class="facet-label">{label}</span> '
-                f'<span class="facet-count">{option.count}</span></a>'
+                f'<span class="facet-count">{value.count}</span></a>'
             )
-            if option.children:
+            if value.children:
+                opened = " open" if _holds_selection(value.children) else ""
                 out.append(
-                    f'<details class="facet-branch"{" open" if option.open else ""}><summary>'
+                    f'<details class="facet-branch"{opened}><summary>'
                     f'<span class="visually-hidden">{label}: </span>'
-                    f"{escape(str(option.branch_summary))}</summary>"
+                    f"{escape(_branch_summary(name, len(value.children)))}</summary>"
                 )
-                write(option.children)
+                write(value.children)
                 out.append("</details>")
             out.append("</li>")
         out.append("</ul>")
 
-    write(options)
+    write(values)
     return mark_safe("".join(out))  # noqa: S308 — every value above is escaped
 
 

@@ -26,14 +26,14 @@ count (is the set small enough to rank?).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import get_language_bidi, gettext, ngettext
+from django.utils.translation import get_language_bidi, gettext
 
 from .. import charts
 from ..filters import ORDERING_LABELS, StrategyFilterSet
@@ -59,25 +59,10 @@ class Pin:
     label: str
 
 
-@dataclass(slots=True)
-class FacetOption:
-    """One facet value as the page shows it: a checkbox and a link that toggles it."""
-
-    code: str
-    label: str
-    count: int
-    selected: bool
-    id: str  # of the checkbox; unique on the page
-    children: list[FacetOption] = field(default_factory=list)
-    # A tree node's branch starts open when something beneath it is selected.
-    open: bool = False
-    branch_summary: str = ""  # e.g. "3 sub-regions", for the disclosure of a tree node's branch
-
-
 @dataclass
 class FacetGroup:
     label: str
-    options: list[FacetOption]
+    options: list[FacetValue]
 
 
 @dataclass
@@ -90,6 +75,7 @@ class FacetPanel:
     shown: list
     more: list
     total: int
+    labels: dict[str, str] | None = None  # code -> label shown, where it is not the value's
 
 
 @dataclass
@@ -179,30 +165,6 @@ def _legend(name: str) -> str:
     return str(StrategyFilterSet.base_filters[name].label)
 
 
-def _option(name: str, value: FacetValue, label: str | None = None) -> FacetOption:
-    children = [_option(name, child) for child in value.children]
-    option = FacetOption(
-        code=value.code,
-        label=label if label is not None else value.label,
-        count=value.count,
-        selected=value.selected,
-        id=f"facet-{name}-{value.code}",
-        children=children,
-        open=any(child.selected or child.open for child in children),
-    )
-    if children:
-        option.branch_summary = _branch_summary(name, len(children))
-    return option
-
-
-def _branch_summary(name: str, count: int) -> str:
-    if name == "region":
-        return ngettext("%(count)d sub-region", "%(count)d sub-regions", count) % {"count": count}
-    return ngettext("%(count)d narrower issue", "%(count)d narrower issues", count) % {
-        "count": count
-    }
-
-
 def article_label(number, title: str) -> str:
     """An article as readers name it: its number within its instrument, then its title."""
     return _article_label_format() % {"number": number, "title": title}
@@ -222,44 +184,42 @@ def _article_labels(values: list[FacetValue]) -> dict[str, str]:
     }
 
 
-def _split(options: list[FacetOption]) -> tuple[list[FacetOption], list[FacetOption]]:
+def _split(values: list[FacetValue]) -> tuple[list[FacetValue], list[FacetValue]]:
     """The most frequent values and any selected ones first; both parts keep the facet's order."""
-    if len(options) <= SHOWN_VALUES:
-        return options, []
-    by_count = sorted(range(len(options)), key=lambda i: -options[i].count)
-    keep = set(by_count[:SHOWN_VALUES]) | {i for i, o in enumerate(options) if o.selected}
+    if len(values) <= SHOWN_VALUES:
+        return values, []
+    by_count = sorted(range(len(values)), key=lambda i: -values[i].count)
+    keep = set(by_count[:SHOWN_VALUES]) | {i for i, v in enumerate(values) if v.selected}
     return (
-        [o for i, o in enumerate(options) if i in keep],
-        [o for i, o in enumerate(options) if i not in keep],
+        [v for i, v in enumerate(values) if i in keep],
+        [v for i, v in enumerate(values) if i not in keep],
     )
 
 
 def _panel(search: StrategySearch, name: str, values: list[FacetValue]) -> FacetPanel:
+    """The facet's values as the search gave them: the template tag facet_options writes them
+    out (checkbox ids, toggle links and open branches), and articles get their labels here."""
     legend = _legend(name)
+    shown, more = _split(values)
     if name == "article":
-        labels = _article_labels(values)
-        options = [_option(name, value, labels[value.code]) for value in values]
-        shown, more = _split(options)
         instruments = search.instrument_names()
-        groups = {option.code: value.group for option, value in zip(options, values, strict=True)}
         return FacetPanel(
             name, legend, "grouped",
-            _grouped(shown, groups, instruments), _grouped(more, groups, instruments),
-            len(options),
+            _grouped(shown, instruments), _grouped(more, instruments),
+            len(values), _article_labels(values),
         )  # fmt: skip
-    options = [_option(name, value) for value in values]
-    shown, more = _split(options)
     kind = "tree" if name in TREE_FACETS else "flat"
-    return FacetPanel(name, legend, kind, shown, more, len(options))
+    return FacetPanel(name, legend, kind, shown, more, len(values))
 
 
-def _grouped(options, groups: dict[str, str], instruments: dict[str, str]) -> list[FacetGroup]:
+def _grouped(values: list[FacetValue], instruments: dict[str, str]) -> list[FacetGroup]:
+    """Articles under their instruments' names, in the facet's order."""
     result: list[FacetGroup] = []
-    for option in options:
-        label = instruments.get(groups[option.code], groups[option.code])
+    for value in values:
+        label = instruments.get(value.group, value.group)
         if not result or result[-1].label != label:
             result.append(FacetGroup(label, []))
-        result[-1].options.append(option)
+        result[-1].options.append(value)
     return result
 
 

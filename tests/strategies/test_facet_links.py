@@ -1,14 +1,13 @@
 """Links written out in Python for speed (facet toggles, links to records, the language switcher)
 equal what Django's own functions write."""
 
-from types import SimpleNamespace
-
 import pytest
 from django.test import RequestFactory
 from django.urls import reverse, translate_url
 from django.utils import translation
 from django.utils.html import escape
 
+from strategies.search import FacetValue
 from strategies.templatetags.catalogue import _Link, facet_options, language_links
 
 QUERIES = [
@@ -33,10 +32,7 @@ def toggled(request, name: str, value: str) -> str:
 
 
 def option(code, label="Label", selected=False, children=()):
-    return SimpleNamespace(
-        code=code, label=label, count=7, selected=selected, id=f"facet-x-{code}",
-        children=list(children), open=False, branch_summary="",
-    )  # fmt: skip
+    return FacetValue(code, label, 7, selected, children=list(children))
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -58,6 +54,27 @@ def test_labels_and_codes_are_escaped_and_trees_nest():
     assert "&lt;b&gt;A&lt;/b&gt;" in html and "&quot;B&quot; &amp; co" in html
     assert html.count('<ul class="facet-values">') == 2
     assert 'value="a" checked' in html and 'value="a/b">' in html
+    assert 'id="facet-issue-a/b"' in html and 'for="facet-issue-a/b"' in html
+
+
+def test_a_branch_is_open_when_something_beneath_it_is_selected():
+    context = {"request": RequestFactory().get("/en/strategies/?issue=a/b/c")}
+    deep = option("a/b/c", selected=True)
+    tree = [
+        option("a", children=[option("a/b", children=[deep])]),
+        option("d", children=[option("d/e")]),
+    ]
+    html = facet_options(context, "issue", tree)
+    assert html.count('<details class="facet-branch" open>') == 2  # a and a/b
+    assert html.count('<details class="facet-branch">') == 1  # d
+    assert "1 narrower issue</summary>" in html
+
+
+def test_labels_given_replace_the_values_own():
+    context = {"request": RequestFactory().get("/en/strategies/")}
+    html = facet_options(context, "article", [option("UNTOC-5", "Criminalization")],
+                         {"UNTOC-5": "Art. 5 Criminalization"})  # fmt: skip
+    assert '<span class="facet-label">Art. 5 Criminalization</span>' in html
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "zh-hans"])
