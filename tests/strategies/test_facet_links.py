@@ -2,13 +2,15 @@
 equal what Django's own functions write."""
 
 import pytest
+from django.template import Context
+from django.template.defaulttags import querystring
 from django.test import RequestFactory
 from django.urls import reverse, translate_url
 from django.utils import translation
 from django.utils.html import escape
 
 from strategies.search import FacetValue
-from strategies.templatetags.catalogue import _Link, facet_options, language_links
+from strategies.templatetags.catalogue import _Link, facet_options, language_links, page_href
 
 QUERIES = [
     "",
@@ -116,3 +118,11 @@ def test_language_links_equal_translate_url(language, url):
                 code: translate_url(request.get_full_path(), code)
                 for code in ("en", "zh-hans", "fr", "es", "ru", "ar")
             }
+
+
+@pytest.mark.parametrize("query", [*QUERIES, "page=3&q=a", "q=a&page=2&page=5&crime_type=drugs"])
+@pytest.mark.parametrize("number", [1, 2, 200])
+def test_page_links_equal_django_s_querystring(query, number):
+    request = RequestFactory().get(f"/en/strategies/?{query}")
+    expected = escape(querystring(Context(), request.GET, page=number))
+    assert page_href({"request": request}, number) == expected
