@@ -69,6 +69,30 @@ def _encoded(key: str, values) -> str:
     return "&".join(f"{key}={quote_plus(value)}" for value in values)
 
 
+def _around(request: HttpRequest, name: str) -> tuple[list[str], list[str], list[str]]:
+    """The query's parameters before `name` and after it, each encoded, and `name`'s values:
+    what the links that change one parameter share. The page number is left out of the others
+    (a link that changes a filter starts again at page 1)."""
+    before: list[str] = []
+    values: list[str] = []
+    after: list[str] = []
+    seen = False
+    for key, key_values in request.GET.lists():
+        if key == name:
+            values, seen = key_values, True
+        elif key != "page":
+            (after if seen else before).append(_encoded(key, key_values))
+    return before, values, after
+
+
+def _kept_for_request(request: HttpRequest, key, make):
+    """`make()`, once per request and `key`: a page writes its links in several parts."""
+    kept = request.__dict__.setdefault("_catalogue_links", {})
+    if key not in kept:
+        kept[key] = make()
+    return kept[key]
+
+
 class _ToggleLinks:
     """Links to this page with one value of a repeatable parameter added, or removed if present.
 
@@ -81,25 +105,12 @@ class _ToggleLinks:
     def of(cls, request: HttpRequest, name: str) -> "_ToggleLinks":
         """The links for one parameter, made once per request: a facet's values are written in
         several parts (the values shown, those behind "Show all", articles per instrument)."""
-        made = request.__dict__.setdefault("_toggle_links", {})
-        if name not in made:
-            made[name] = cls(request, name)
-        return made[name]
+        return _kept_for_request(request, ("toggle", name), lambda: cls(request, name))
 
     def __init__(self, request: HttpRequest, name: str):
         self.path = request.path
         self.name = name
-        self.values: list[str] = []
-        self.before: list[str] = []
-        self.after: list[str] = []
-        seen = False
-        for key, values in request.GET.lists():
-            if key == "page":
-                continue
-            if key == name:
-                self.values, seen = values, True
-                continue
-            (self.after if seen else self.before).append(_encoded(key, values))
+        self.before, self.values, self.after = _around(request, name)
         # A value not yet selected goes after this parameter's values: everything around it is
         # the same for every such value, so it is written (and escaped for HTML) once.
         head = "&".join(part for part in (*self.before, _encoded(name, self.values)) if part)
@@ -123,14 +134,7 @@ class _PageLinks:
     rather than the whole query copied per link."""
 
     def __init__(self, request: HttpRequest):
-        before: list[str] = []
-        after: list[str] = []
-        seen = False
-        for key, values in request.GET.lists():
-            if key == "page":
-                seen = True
-                continue
-            (after if seen else before).append(_encoded(key, values))
+        before, _numbers, after = _around(request, "page")
         self._head = escape("?" + "".join(f"{part}&" for part in before) + "page=")
         self._tail = escape("".join(f"&{part}" for part in after))
 
@@ -142,9 +146,7 @@ class _PageLinks:
 def page_href(context, number) -> SafeString:
     """This page of results at page `number`, escaped for an HTML attribute."""
     request = context["request"]
-    links = request.__dict__.get("_page_links")
-    if links is None:
-        links = request.__dict__["_page_links"] = _PageLinks(request)
+    links = _kept_for_request(request, "pages", lambda: _PageLinks(request))
     return mark_safe(links.href_html(number))  # noqa: S308 — escaped by _PageLinks
 
 
