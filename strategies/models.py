@@ -136,12 +136,9 @@ def attach_codes(strategies: list, known: dict[str, dict[int, list[str]]] | None
         "cross_cutting_issues": (Strategy.cross_cutting_issues.through, "crosscuttingissue__path"),
     }
     for kind, (through, code) in by_code.items():
-        if kind in known:
-            continue
-        for pk, tag in through.objects.filter(strategy_id__in=pks).values_list("strategy_id", code):
-            codes[pk][kind].append(tag)
-        for tags in codes.values():
-            tags[kind].sort()
+        if kind not in known:
+            for pk, tags in tag_codes_by_strategy(through, code, pks).items():
+                codes[pk][kind] = sorted(tags)
     if "articles" not in known:
         articles = Strategy.articles.through.objects.filter(strategy_id__in=pks).values_list(
             "strategy_id",
@@ -154,6 +151,16 @@ def attach_codes(strategies: list, known: dict[str, dict[int, list[str]]] | None
             codes[pk]["articles"].append(order_and_code[-1])
     for strategy in strategies:
         strategy.tag_codes = codes[strategy.pk]
+
+
+def tag_codes_by_strategy(through, code: str, pks) -> dict[int, list[str]]:
+    """Each of the strategies `pks`' tags of one kind as codes, in no particular order: one
+    query of (strategy, code) pairs on the tag table `through`, `code` naming the tag's code
+    from it (e.g. "crimetype__slug")."""
+    result: dict[int, list[str]] = {pk: [] for pk in pks}
+    for pk, tag in through.objects.filter(strategy_id__in=pks).values_list("strategy_id", code):
+        result[pk].append(tag)
+    return result
 
 
 def canonical_attachments(rows) -> list[dict[str, str]]:

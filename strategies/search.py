@@ -35,7 +35,7 @@ from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Instrument, J
 
 from . import word_matches
 from .facet_index import PATCH_LIMIT, current_index, unpack
-from .models import CatalogueVersion, Status, Strategy, attach_codes
+from .models import CatalogueVersion, Status, Strategy, attach_codes, tag_codes_by_strategy
 from .vocabularies import current_vocabularies
 
 # Facet names are the filter names, plus the adoption year.
@@ -446,11 +446,7 @@ class StrategySearch:
         one query."""
         if self.engine == "index":
             return self.index.codes_of(facet, pks)
-        through, code = _TAGS_BY_CODE[facet]
-        result: dict[int, list[str]] = {pk: [] for pk in pks}
-        for pk, tag in through.objects.filter(strategy_id__in=pks).values_list("strategy_id", code):
-            result[pk].append(tag)
-        return result
+        return tag_codes_by_strategy(*_TAGS_BY_CODE[facet], pks)
 
     def attach_codes(self, strategies: list) -> None:
         """Set `tag_codes` and `attachment_values` (what the canonical form needs beyond the
