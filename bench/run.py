@@ -295,7 +295,7 @@ def main() -> None:
         "--baseline-repeat",
         type=int,
         default=3,
-        help="runs per SQL baseline (0: none; at a million strategies each takes minutes)",
+        help="runs per baseline, SQL and admin (0: none; SQL takes minutes at a million)",
     )
     parser.add_argument("--skip-admin", action="store_true", help="no admin baseline")
     parser.add_argument(
