@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import re
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -93,8 +94,17 @@ def _on_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
+def needs_positions(text: str) -> bool:
+    """Whether PostgreSQL has to check word positions to match `text` (web search syntax): a
+    quoted phrase, or words joined by a hyphen, which it also searches as a phrase."""
+    return '"' in text or _HYPHENATED.search(text) is not None
+
+
+_HYPHENATED = re.compile(r"\w-\w")
+
+
 @contextmanager
-def through_indexes(using: str):
+def through_indexes(using: str, *, positions: bool = False):
     """Queries in this block read the strategies through an index, never by reading the whole
     table (PostgreSQL, database `using`).
 
@@ -104,24 +114,41 @@ def through_indexes(using: str):
     full-text index answers in 35 ms, and 1.2 s against 0.09 s for similar title words. Which
     plan it picks turns on the table's statistics, so after an ANALYZE the same search could
     become twenty times slower; in this block it cannot.
+
+    With `positions` (for words that needs_positions()), the block's queries may also share
+    their work with a parallel worker. The full-text index cannot tell where words stand in a
+    summary, so for a phrase PostgreSQL rereads the word vector of every strategy holding all
+    its words (53,000 for the benchmark's phrase at 100,000 strategies). Its cost estimates
+    leave that reading out, so it never plans it in parallel; two processes do it in two
+    thirds of the time. Words without a phrase gain nothing from a second process and keep one.
     """
     database = connections[using]
     if database.vendor != "postgresql":
         yield
         return
+    wanted = {"enable_seqscan": "off"}
+    if positions:
+        wanted |= {"parallel_setup_cost": "0", "parallel_tuple_cost": "0"}
+    names, values = list(wanted), list(wanted.values())
     # For this transaction only (behind a pooler such as PgBouncer, a session setting could
     # reach another client), and put back at the end of the block for whatever the transaction
-    # does next; if the block fails, the rollback puts it back.
+    # does next; if the block fails, the rollback puts them back.
     with transaction.atomic(using=using):
         with database.cursor() as cursor:
             cursor.execute(
-                "SELECT current_setting('enable_seqscan'), "
-                "set_config('enable_seqscan', 'off', true)"
+                "SELECT current_setting(name), set_config(name, value, true) "
+                "FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS s(name, value, n) "
+                "ORDER BY n",
+                [names, values],
             )
-            before, _off = cursor.fetchone()
+            before = [setting for setting, _new in cursor.fetchall()]
         yield
         with database.cursor() as cursor:
-            cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
+            cursor.execute(
+                "SELECT set_config(name, value, true) "
+                "FROM unnest(%s::text[], %s::text[]) AS s(name, value)",
+                [names, before],
+            )
 
 
 class StrategySearch:
@@ -254,7 +281,7 @@ class StrategySearch:
             # The exact matches first, through the full-text index; only when there are none,
             # the similar title words (not an EXISTS query first: see `fuzzy`).
             exact = self._text_matches(fuzzy=False).order_by().values_list("pk", flat=True)
-            with through_indexes(exact.db):
+            with through_indexes(exact.db, positions=needs_positions(self.query.text)):
                 matches = list(exact)
                 fuzzy = not matches and _on_postgresql()
                 if fuzzy:

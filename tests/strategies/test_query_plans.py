@@ -2,9 +2,8 @@
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from django.test.utils import CaptureQueriesContext
 
-from strategies.search import StrategyQuery, StrategySearch, through_indexes
+from strategies.search import StrategyQuery, StrategySearch, needs_positions, through_indexes
 from tests.conftest import postgresql_only
 
 from .factories import make_strategy
@@ -18,6 +17,8 @@ MATCH = (
     "SELECT id FROM strategies_strategy "
     "WHERE search_vector @@ websearch_to_tsquery('english', 'laundering')"
 )
+PHRASE = MATCH.replace("'laundering'", "'\"money laundering\"'")
+PLANNER_SETTINGS = ("enable_seqscan", "parallel_setup_cost", "parallel_tuple_cost")
 
 
 def plan(sql: str) -> str:
@@ -32,11 +33,34 @@ def table_scans() -> str:
         return cursor.fetchone()[0]
 
 
+def planner_settings() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", [list(PLANNER_SETTINGS)]
+        )
+        return dict(cursor.fetchall())
+
+
+def settings_when_matching(text: str) -> tuple[dict[str, str], dict]:
+    """The planner settings in effect when a search for `text` collected its word matches,
+    and the search's jurisdiction counts."""
+    seen = {}
+
+    def wrapper(execute, sql, params, many, context):
+        if "@@" in sql and not seen:
+            seen.update(planner_settings())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        counts = StrategySearch(StrategyQuery(text=text)).facet_counts(["jurisdiction"])
+    return seen, counts["jurisdiction"]
+
+
 @pytest.fixture
 def catalogue(db, settings):
     settings.SEARCH_ENGINE = "index"
     make_strategy("GBR0001s", title="Economic Crime Plan", status="published",
-                  summary="<p>Money laundering and organised fraud.</p>")  # fmt: skip
+                  summary="<p>Money laundering and cross-border fraud.</p>")  # fmt: skip
     # The planner is made to find reading through an index dear, as it does when the table looks
     # small: however large the table has grown in earlier tests (rolled-back rows leave its pages
     # behind), left to itself the planner reads the whole table. For the test's transaction only.
@@ -53,15 +77,62 @@ def test_the_block_reads_through_the_full_text_index_where_a_table_scan_looks_ch
     assert table_scans() == "on"
 
 
-def test_a_word_search_collects_its_matches_in_the_block(catalogue):
-    with CaptureQueriesContext(connection) as queries:
-        counts = StrategySearch(StrategyQuery(text="laundering")).facet_counts(["jurisdiction"])
-    assert counts["jurisdiction"] == {"GBR": 1}
-    statements = [query["sql"] for query in queries]
-    match = next(n for n, sql in enumerate(statements) if "@@" in sql)
-    assert "set_config('enable_seqscan', 'off', true)" in statements[match - 1]
-    assert "set_config('enable_seqscan', 'on', true)" in statements[match + 1]
-    assert table_scans() == "on"
+def test_a_word_search_collects_its_matches_in_the_block_in_one_process(catalogue):
+    defaults = planner_settings()
+    assert defaults["enable_seqscan"] == "on"
+    assert defaults["parallel_setup_cost"] != "0"
+    seen, counts = settings_when_matching("laundering")
+    assert counts == {"GBR": 1}
+    assert seen == defaults | {"enable_seqscan": "off"}
+    assert planner_settings() == defaults
+
+
+@pytest.mark.parametrize("text", ['"money laundering"', "cross-border"])
+def test_a_phrase_search_may_share_its_reading_with_a_parallel_worker(catalogue, text):
+    defaults = planner_settings()
+    seen, counts = settings_when_matching(text)
+    assert counts == {"GBR": 1}
+    assert seen == {"enable_seqscan": "off", "parallel_setup_cost": "0", "parallel_tuple_cost": "0"}
+    assert planner_settings() == defaults
+    # The words in the other order are not the phrase.
+    assert settings_when_matching('"laundering money"')[1] == {}
+
+
+def test_a_phrase_is_planned_in_parallel_in_the_block_and_only_there(catalogue):
+    with connection.cursor() as cursor:
+        # The table is made to look like the benchmark's: large enough to share between two
+        # processes, with rows whose test costs more than reading them. For the test's
+        # transaction only.
+        for setting in (
+            "min_parallel_table_scan_size = 0",
+            "random_page_cost = 4",
+            "cpu_tuple_cost = 100",
+            "cpu_operator_cost = 100",
+        ):
+            cursor.execute(f"SET LOCAL {setting}")
+    with through_indexes(connection.alias, positions=True):
+        assert "Parallel Bitmap Heap Scan on strategies_strategy" in plan(PHRASE)
+    with through_indexes(connection.alias):
+        assert "Parallel" not in plan(PHRASE)
+    assert "Parallel" not in plan(PHRASE)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"joint investigations"', True),
+        ('"joint investigations', True),  # PostgreSQL closes the quote
+        ("cross-border crime", True),
+        ("laundering -fraud", False),  # a minus before a word excludes it
+        ("money laundering", False),
+        ("money or laundering", False),
+    ],
+)
+def test_needs_positions_knows_which_words_postgresql_searches_as_a_phrase(text, expected):
+    assert needs_positions(text) is expected
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT websearch_to_tsquery('english', %s)::text", [text])
+        assert ("<" in cursor.fetchone()[0]) is expected
 
 
 def test_the_setting_ends_with_the_block_inside_a_longer_transaction(catalogue):
