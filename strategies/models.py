@@ -131,12 +131,9 @@ def attach_codes(strategies: list, known: dict[str, dict[int, list[str]]] | None
         for pk in pks
     }
     # Crime types and issues sort by their codes (slugs, paths); articles by instrument.
-    by_code = {
-        "crime_types": (Strategy.crime_types.through, "crimetype__slug"),
-        "cross_cutting_issues": (Strategy.cross_cutting_issues.through, "crosscuttingissue__path"),
-    }
-    for kind, (through, code) in by_code.items():
+    for kind in ("crime_types", "cross_cutting_issues"):
         if kind not in known:
+            through, code = TAG_CODES[kind]
             for pk, tags in tag_codes_by_strategy(through, code, pks).items():
                 codes[pk][kind] = sorted(tags)
     if "articles" not in known:
@@ -389,6 +386,12 @@ TAG_TABLES = {
     "crime_types": (Strategy.crime_types.through, "crimetype_id"),
     "articles": (Strategy.articles.through, "article_id"),
     "issues": (Strategy.cross_cutting_issues.through, "crosscuttingissue_id"),
+}
+# Each kind of tag (TAG_KINDS): its through table and the lookup of a tag's public code from it.
+TAG_CODES = {
+    "crime_types": (Strategy.crime_types.through, "crimetype__slug"),
+    "articles": (Strategy.articles.through, "article__code"),
+    "cross_cutting_issues": (Strategy.cross_cutting_issues.through, "crosscuttingissue__path"),
 }
 
 

@@ -36,7 +36,14 @@ from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Instrument, J
 
 from . import word_matches
 from .facet_index import PATCH_LIMIT, current_index, unpack
-from .models import CatalogueVersion, Status, Strategy, attach_codes, tag_codes_by_strategy
+from .models import (
+    TAG_CODES,
+    CatalogueVersion,
+    Status,
+    Strategy,
+    attach_codes,
+    tag_codes_by_strategy,
+)
 from .vocabularies import current_vocabularies
 
 # Facet names are the filter names, plus the adoption year.
@@ -575,10 +582,7 @@ class StrategySearch:
 
 # The tag facets with one code per tag (issues count their ancestors too): the through table
 # and the lookup of a tag's code from it.
-_TAGS_BY_CODE = {
-    "crime_type": (Strategy.crime_types.through, "crimetype__slug"),
-    "article": (Strategy.articles.through, "article__code"),
-}
+_TAGS_BY_CODE = {"crime_type": TAG_CODES["crime_types"], "article": TAG_CODES["articles"]}
 
 # What each facet's labels are read from (all columns: a translated field falls back to English).
 VOCABULARY_LABELS = {
