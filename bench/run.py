@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
@@ -65,7 +66,13 @@ from bench.imports import measure_import_rates  # noqa: E402
 from strategies.facet_index import current_index, forget_index  # noqa: E402
 from strategies.filters import StrategyFilterSet  # noqa: E402
 from strategies.models import Strategy  # noqa: E402
-from strategies.search import FACETS, StrategyQuery, StrategySearch  # noqa: E402
+from strategies.search import (  # noqa: E402
+    FACETS,
+    StrategyQuery,
+    StrategySearch,
+    needs_positions,
+    through_indexes,
+)
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue  # noqa: E402
 
 ALL_FACETS = ",".join(FACETS)
@@ -166,12 +173,17 @@ def admin_params(query_string: str) -> str:
     return out.urlencode()
 
 
+def parsed(query_string: str) -> StrategyQuery:
+    """The query a request with this query string asks, parsed as the views parse it."""
+    filterset = StrategyFilterSet(QueryDict(query_string))
+    filterset.is_valid()
+    return filterset.to_query()
+
+
 def sql_baseline(query_string: str) -> None:
     """Baseline (a): the same answer from plain SQL GROUP BY facet queries and a SQL page."""
     params = QueryDict(query_string)
-    filterset = StrategyFilterSet(params)
-    filterset.is_valid()
-    search = StrategySearch(filterset.to_query(), engine="sql")
+    search = StrategySearch(parsed(query_string), engine="sql")
     search.facet_counts(FACETS)
     results = search.results()
     results.count()
@@ -438,9 +450,7 @@ def main() -> None:
             first_year = year
             break
     export_filter = f"adopted_from={first_year}"
-    export_filterset = StrategyFilterSet(QueryDict(export_filter))
-    export_filterset.is_valid()
-    export_count = StrategySearch(export_filterset.to_query()).results().count()
+    export_count = StrategySearch(parsed(export_filter)).results().count()
     export_times = timed(lambda: get(client, f"/strategies/export.jsonl?{export_filter}"), 3)
     print(
         f"{f'export {export_count} rows (jsonl)':<34}{statistics.median(export_times):>9.0f}",
@@ -469,7 +479,7 @@ def main() -> None:
     )
 
     if options.verbose:
-        query = StrategyFilterSet(QueryDict("crime_type=drugs&issue=investigation")).to_query()
+        query = parsed("crime_type=drugs&issue=investigation")
         search = StrategySearch(query, engine="sql")
         explain(
             "SQL baseline: issue facet counts",
@@ -480,8 +490,14 @@ def main() -> None:
             .annotate(n=django.db.models.Count("descendants__strategies")),
         )
         explain("SQL baseline: first page", search.results()[:PAGE_SIZE])
-        text = StrategySearch(StrategyFilterSet(QueryDict("q=extradition")).to_query())
-        explain("full-text match (GIN index)", text._text_matches(fuzzy=False).values("pk"))
+        # Word matches are collected in through_indexes(), as the search does.
+        for label, words in (
+            ("full-text match (GIN index)", "extradition"),
+            ("phrase match (GIN index, positions read in parallel)", '"joint investigations"'),
+        ):
+            text = StrategySearch(parsed(urlencode({"q": words})))
+            with through_indexes(connection.alias, positions=needs_positions(words)):
+                explain(label, text._text_matches(fuzzy=False).order_by().values("pk"))
         explain(
             "page rows by primary key",
             Strategy.objects.filter(
