@@ -1,8 +1,8 @@
 """Word searches' matches kept in the shared cache, for every worker and app server.
 
-Collecting the matches of a common word or a phrase is the slowest part of a word search: half
-a second for a phrase whose words 50,000 strategies hold, as PostgreSQL rereads each of their
-word vectors. Each worker's facet index remembers its own recent searches
+Collecting the matches of a common word or a phrase is the slowest part of a word search: about
+0.2 s for a phrase whose words 50,000 strategies hold, as PostgreSQL rereads each of their word
+vectors. Each worker's facet index remembers its own recent searches
 (`FacetIndex.remember`), but an analyst's next click may reach another worker, or another
 server. With `SHARE_WORD_SEARCHES` (on when `REDIS_URL` is set), the matches also go to the
 shared cache, under the catalogue version they belong to. A write moves the version; a worker
