@@ -118,21 +118,35 @@ def test_a_phrase_is_planned_in_parallel_in_the_block_and_only_there(catalogue):
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    "text",
     [
-        ('"joint investigations"', True),
-        ('"joint investigations', True),  # PostgreSQL closes the quote
-        ("cross-border crime", True),
-        ("laundering -fraud", False),  # a minus before a word excludes it
-        ("money laundering", False),
-        ("money or laundering", False),
+        '"joint investigations"',
+        '"joint investigations',  # PostgreSQL closes the quote
+        "cross-border crime",
+        "o'brien",
+        "anti_money laundering",
+        "money+laundering",
+        "UNTOC-11",
     ],
 )
-def test_needs_positions_knows_which_words_postgresql_searches_as_a_phrase(text, expected):
-    assert needs_positions(text) is expected
+def test_needs_positions_says_yes_to_every_phrase_postgresql_makes(text):
+    assert makes_a_phrase(text)
+    assert needs_positions(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["money laundering", "laundering -fraud", "money or laundering", "drugs, crime", "cov19"],
+)
+def test_needs_positions_says_no_to_separate_words(text):
+    assert not makes_a_phrase(text)
+    assert not needs_positions(text)
+
+
+def makes_a_phrase(text: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT websearch_to_tsquery('english', %s)::text", [text])
-        assert ("<" in cursor.fetchone()[0]) is expected
+        return "<" in cursor.fetchone()[0]
 
 
 def test_the_setting_ends_with_the_block_inside_a_longer_transaction(catalogue):
