@@ -143,6 +143,8 @@ def listing_queries(top_jurisdictions: list[str]) -> list[tuple[str, str]]:
         ("text, rarer (6% match)", "q=counterfeit"),
         ("text + 2 facets", "q=extradition&crime_type=drugs&region=142"),
         ("text, phrase", 'q="joint investigations"'),
+        ("text, common phrase", 'q="money laundering"'),
+        ("text, phrase with a stop word", 'q="trafficking in persons"'),
         ("text, misspelt", "q=firarms"),
         ("deep page", "page=200"),
     ]
@@ -493,7 +495,8 @@ def main() -> None:
         # Word matches are collected in through_indexes(), as the search does.
         for label, words in (
             ("full-text match (GIN index)", "extradition"),
-            ("phrase match (GIN index, positions read in parallel)", '"joint investigations"'),
+            ("phrase match (phrase keys' GIN index)", '"joint investigations"'),
+            ("phrase with a stop word (positions read in parallel)", '"trafficking in persons"'),
         ):
             text = StrategySearch(parsed(urlencode({"q": words})))
             with through_indexes(connection.alias, positions=needs_positions(words)):

@@ -44,7 +44,20 @@ SEARCH_VECTOR = (
     "'B')"
 )
 
+# The adjacent-word keys of a word vector as SQL (migration 0014; strategies/phrases.py).
+PHRASE_KEYS = "strategies_phrase_keys({vector})"
+
 PUBLISH_PERMISSION = "strategies.publish_strategy"
+
+
+class PhraseKeysField(models.Field):
+    """A strategy's adjacent-word keys: bigint[] on PostgreSQL, kept by the database with the
+    word vector; an unused column elsewhere (SQLite searches words without either)."""
+
+    description = "Adjacent-word keys of the word vector"
+
+    def db_type(self, connection):
+        return "bigint[]" if connection.vendor == "postgresql" else "text"
 
 
 class StrategyQuerySet(models.QuerySet):
@@ -179,12 +192,13 @@ def _attach_attachment_values(strategies: list) -> None:
 
 
 class AllStrategiesManager(models.Manager.from_queryset(StrategyQuerySet)):
-    """Every strategy, deleted or not. The word vector is left unread: the database keeps it
-    and queries match against it, but Python never needs it, and it is the widest column (reading
-    it for a page of 20 rows costs more than the rest of the rows)."""
+    """Every strategy, deleted or not. The word vector and its phrase keys are left unread: the
+    database keeps them and queries match against them, but Python never needs them, and they
+    are the widest columns (reading them for a page of 20 rows costs more than the rest of the
+    rows)."""
 
     def get_queryset(self):
-        return super().get_queryset().defer("search_vector")
+        return super().get_queryset().defer("search_vector", "phrase_keys")
 
 
 class CurrentStrategyManager(AllStrategiesManager):
@@ -200,9 +214,9 @@ class CurrentStrategyManager(AllStrategiesManager):
 # field, the first with the tags as they were before the save.
 strategy_history = HistoricalRecords(
     m2m_fields=["crime_types", "articles", "cross_cutting_issues"],
-    # Kept by the database (search_vector) or by every save (updated_at, which history_date
-    # repeats): neither says anything about what an editor changed.
-    excluded_fields=["search_vector", "updated_at"],
+    # Kept by the database (search_vector, phrase_keys) or by every save (updated_at, which
+    # history_date repeats): none says anything about what an editor changed.
+    excluded_fields=["search_vector", "phrase_keys", "updated_at"],
 )
 
 
@@ -258,6 +272,10 @@ class Strategy(models.Model):
     # The words of title (weight A) and summary (weight B) for full-text search; on PostgreSQL a
     # trigger keeps it in step with title and summary (migration 0005). Empty on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
+    # Hashes of the word pairs standing side by side in search_vector, which phrase searches
+    # narrow their candidates by (strategies/phrases.py); kept by the same trigger (migration
+    # 0014). Empty on SQLite. Not serialised: the database derives it.
+    phrase_keys = PhraseKeysField(null=True, editable=False, serialize=False)
     # Deleting a strategy only marks it (strategies.services.delete_strategy), so that it can be
     # restored with its tags, attachments and history.
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)

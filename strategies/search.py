@@ -28,7 +28,7 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db import connection, connections, models, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models import Count, Exists, F, Lookup, OuterRef, Q, Value
 from django.db.models.functions import ExtractYear
 from django.utils.translation import get_language
 
@@ -44,6 +44,7 @@ from .models import (
     attach_codes,
     tag_codes_by_strategy,
 )
+from .phrases import PhraseKeys, TsqueryParseError, phrase_keys
 from .vocabularies import current_vocabularies
 
 # Facet names are the filter names, plus the adoption year.
@@ -210,7 +211,38 @@ class StrategySearch:
         if fuzzy:
             # `%>` with the trigram index; its threshold is set per connection (settings).
             return visible.filter(title__trigram_word_similar=text)
-        return visible.filter(search_vector=self._search_query())
+        keys = self._phrase_keys
+        if not keys.pairs:
+            return visible.filter(search_vector=self._search_query())
+        # A phrase: only the strategies holding its word pairs side by side are candidates.
+        narrowed = visible.filter(HoldsPairs(F("phrase_keys"), keys.pairs))
+        if not keys.exact:
+            return narrowed.filter(search_vector=self._search_query())
+        # Single words and two-word phrases: the keys say where the phrases are, and the index
+        # answers the words without reading a vector either. As a query of its own: beside the
+        # keys, PostgreSQL would test the words on each candidate's vector, whose cost it
+        # leaves out of its estimates (see through_indexes()).
+        if keys.words is None:
+            return narrowed
+        with_words = Strategy.all_objects.filter(MatchesTsquery(F("search_vector"), keys.words))
+        return narrowed.filter(pk__in=with_words.values("pk"))
+
+    @cached_property
+    def _phrase_keys(self) -> PhraseKeys:
+        """What the words need of the phrase keys (strategies/phrases.py): nothing unless they
+        hold a phrase, on PostgreSQL, which turns them into a query first."""
+        text = self.query.text
+        if not (text and _on_postgresql() and needs_positions(text)):
+            return PhraseKeys()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT websearch_to_tsquery(%s::regconfig, %s)::text", [TEXT_SEARCH_CONFIG, text]
+            )
+            (query,) = cursor.fetchone()
+        try:
+            return phrase_keys(query)
+        except TsqueryParseError:
+            return PhraseKeys()  # the word vectors alone answer it, as before the keys
 
     def filtered(self, query: StrategyQuery | None = None) -> models.QuerySet[Strategy]:
         """Strategies matching `query` (default: this search's), unordered."""
@@ -625,6 +657,31 @@ def _mended_text_match(text: str, include_drafts: bool, value, written, index):
     if shared is not None:
         word_matches.write(shared, False, index.pks[unpack(mask, index.size)])
     return False, mask
+
+
+class HoldsPairs(Lookup):
+    """`phrase_keys` holds the keys of every word pair given ("joint investig"): each pair's
+    64-bit hash, as migration 0014's strategies_phrase_keys() computes it."""
+
+    lookup_name = "holds_pairs"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        hashes = ", ".join(["hashtextextended(%s, 0)"] * len(self.rhs))
+        return f"{lhs} @> ARRAY[{hashes}]::bigint[]", [*params, *self.rhs]
+
+
+class MatchesTsquery(Lookup):
+    """A word vector matches a query given as tsquery text, taken as written (not stemmed
+    again, as to_tsquery() would)."""
+
+    lookup_name = "matches_tsquery"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} @@ %s::tsquery", [*params, self.rhs]
 
 
 def _prune(nodes: list[FacetValue]) -> list[FacetValue]:

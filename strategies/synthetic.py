@@ -40,7 +40,8 @@ from django.utils import timezone
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 
-from .models import SEARCH_VECTOR, TAG_TABLES, Attachment, Status, Strategy
+from .models import PHRASE_KEYS, SEARCH_VECTOR, TAG_TABLES, Attachment, Status, Strategy
+from .services import index_merges_deferred
 
 MAX_NUMBER = 9999
 # Share of a jurisdiction's ID space that synthetic records may take (9999 down to 5000).
@@ -427,9 +428,10 @@ class _PostgresLoad:
 
     Rows are COPYed into an unlogged staging table; a parallel CREATE TABLE AS computes their
     word vectors with SEARCH_VECTOR, the trigger's own expression (PostgreSQL runs no INSERT in
-    parallel, but it does CREATE TABLE AS); one INSERT … SELECT then writes each row once, vector
-    included, while the trigger stands aside (strategies.defer_search_vector, migration 0008).
-    The tags are COPYed straight into their tables.
+    parallel, but it does CREATE TABLE AS), and another their phrase keys; one INSERT … SELECT
+    then writes each row once, vector and keys included, while the trigger stands aside
+    (strategies.defer_search_vector, migrations 0008 and 0014). The tags are COPYed straight
+    into their tables.
 
     Rebuild mode, for a run that adds more rows than there are and owns its transaction: the
     indexes and the tags' constraints are dropped for the load and built once at the end, which
@@ -443,6 +445,7 @@ class _PostgresLoad:
         pid = cursor.fetchone()[0]
         self.staging = f"strategies_synthetic_staging_{pid}"
         self.vectors = f"strategies_synthetic_vectors_{pid}"
+        self.keys = f"strategies_synthetic_keys_{pid}"
         self.settings: dict[str, str | None] = {}
         # What rebuild mode dropped, in the order to put it back.
         self.constraints: list[tuple[str, str, str]] = []  # (table, name, definition)
@@ -545,21 +548,29 @@ class _PostgresLoad:
             with cursor.copy(f'COPY "{table}" (strategy_id, "{column}") FROM STDIN') as copy:
                 copy.write(data.tags[name])
         cursor.execute(
-            f'CREATE UNLOGGED TABLE "{self.vectors}" AS '
+            f'CREATE UNLOGGED TABLE "{self.vectors}" WITH (parallel_workers = 2) AS '
             f'SELECT id, {SEARCH_VECTOR} AS search_vector FROM "{self.staging}"'
+        )
+        # The phrase keys from the vectors, in parallel too: computed beside the vectors in one
+        # statement, they would be computed above the parallel part, in this process alone.
+        cursor.execute(
+            f'CREATE UNLOGGED TABLE "{self.keys}" AS SELECT id, '
+            f"{PHRASE_KEYS.format(vector='search_vector')} AS phrase_keys "
+            f'FROM "{self.vectors}"'
         )
         now = timezone.now()
         cursor.execute(
-            f"INSERT INTO strategies_strategy ({columns}, search_vector, source_url, synthetic, "
-            "created_at, updated_at) "
+            f"INSERT INTO strategies_strategy ({columns}, search_vector, phrase_keys, "
+            "source_url, synthetic, created_at, updated_at) "
             # A fresh copy of the vector, stored as its column says (out of line and not
             # compressed, migration 0010) rather than as the scratch table compressed it.
             f"SELECT {', '.join(f'staged.{c}' for c in STAGED_COLUMNS)}, "
-            "vectors.search_vector || ''::tsvector, '', true, %s, %s "
-            f'FROM "{self.staging}" staged JOIN "{self.vectors}" vectors USING (id)',
+            "vectors.search_vector || ''::tsvector, keys.phrase_keys, '', true, %s, %s "
+            f'FROM "{self.staging}" staged JOIN "{self.vectors}" vectors USING (id) '
+            f'JOIN "{self.keys}" keys USING (id)',
             [now, now],
         )
-        cursor.execute(f'DROP TABLE "{self.vectors}"')
+        cursor.execute(f'DROP TABLE "{self.vectors}", "{self.keys}"')
         cursor.execute(f'TRUNCATE "{self.staging}"')
 
     def finish(self) -> None:
@@ -634,7 +645,8 @@ def generate(
     created = 0
     if connection.vendor == "postgresql":
         own_transaction = not connection.in_atomic_block
-        with transaction.atomic(), connection.cursor() as cursor:
+        # Into indexes kept up to date, the full-text ones merge their new entries once.
+        with transaction.atomic(), index_merges_deferred(), connection.cursor() as cursor:
             load = _PostgresLoad(cursor, total, own_transaction)
             load.start()
             ids = load.reserve_ids(total)

@@ -20,6 +20,7 @@ from ..services import (
     StrategyValidationError,
     Vocabulary,
     WordVectors,
+    index_merges_deferred,
     save_strategies,
 )
 from .outcome import DryRunRollback, FileOutcome
@@ -68,7 +69,7 @@ def import_strategy_lines(
                 bucket.append(result.strategy.strategy_id)
 
     try:
-        with transaction.atomic(), WordVectors() as vectors:
+        with transaction.atomic(), index_merges_deferred(), WordVectors() as vectors:
             for number, raw in enumerate(lines, start=1):
                 where = f"{source}: line {number}"
                 if isinstance(raw, bytes):

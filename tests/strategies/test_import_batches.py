@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from strategies.canonical import to_canonical
 from strategies.importers import jsonl, sherloc_import
 from strategies.importers.sherloc_import import import_sherloc_files
-from strategies.models import SEARCH_VECTOR, Status, Strategy
+from strategies.models import PHRASE_KEYS, SEARCH_VECTOR, Status, Strategy
 from strategies.services import (
     SHARED_VECTORS_FROM,
     AttachmentData,
@@ -35,6 +35,8 @@ pytestmark = pytest.mark.django_db
 
 LEAF = "victims/victims-of-crime/details/victims-of-crime"
 TAG_FIELDS = ("crime_types", "articles", "cross_cutting_issues")
+# A row's phrase keys are those of its word vector (migration 0014).
+KEYS_IN_STEP = f"phrase_keys = {PHRASE_KEYS.format(vector='search_vector')}"
 
 
 @pytest.fixture(autouse=True)
@@ -298,7 +300,7 @@ def test_pages_whose_vectors_two_sessions_share_are_saved_as_one_by_one(
     assert Strategy.objects.get(strategy_id="GBR1001s").history.count() == 2
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT count(*) FILTER (WHERE search_vector = {SEARCH_VECTOR}), "
+            f"SELECT count(*) FILTER (WHERE search_vector = {SEARCH_VECTOR} AND {KEYS_IN_STEP}), "
             "array_agg(strategy_id) FILTER "
             "(WHERE search_vector @@ plainto_tsquery('english', 'witness protection')) "
             "FROM strategies_strategy"
@@ -483,7 +485,7 @@ def test_batches_whose_vectors_are_computed_ahead_are_written_whole(tmp_path, mo
     assert Strategy.objects.count() == count
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT count(*) FILTER (WHERE search_vector = {SEARCH_VECTOR}), "
+            f"SELECT count(*) FILTER (WHERE search_vector = {SEARCH_VECTOR} AND {KEYS_IN_STEP}), "
             "count(*) FILTER (WHERE search_vector @@ plainto_tsquery('english', 'assistance')) "
             "FROM strategies_strategy"
         )
@@ -492,6 +494,29 @@ def test_batches_whose_vectors_are_computed_ahead_are_written_whole(tmp_path, mo
         assert current_tags(strategy)["crime_types"] == ["drugs"]
         assert strategy.history.latest().history_change_reason.startswith("import_strategies")
     assert not [t for t in threading.enumerate() if t.name.startswith("search_vectors")]
+
+
+@postgresql_only("PostgreSQL's full-text indexes")
+def test_an_import_leaves_the_full_text_indexes_merged(tmp_path):
+    def pending_pages(index):
+        with connection.cursor() as cursor:
+            # Merges what waits in the index's pending list, and says how many pages it held.
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+            return cursor.fetchone()[0]
+
+    def pending_limit():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW gin_pending_list_limit")
+            return cursor.fetchone()[0]
+
+    limit = pending_limit()
+    make_strategy("GBR0002s", summary="<p>Joint investigations.</p>")
+    assert pending_pages("strategy_phrase_keys") > 0  # a save leaves its keys waiting
+    records = [record(n, summary=f"<p>Joint investigation team {n}.</p>") for n in range(1, 60)]
+    call_command("import_strategies", str(jsonl_file(tmp_path, records)))
+    for index in ("strategy_phrase_keys", "strategy_search_vector", "strategy_title_trigrams"):
+        assert pending_pages(index) == 0
+    assert pending_limit() == limit
 
 
 @postgresql_only("PostgreSQL's word vectors")

@@ -47,7 +47,8 @@ def settings_when_matching(text: str) -> tuple[dict[str, str], dict]:
     seen = {}
 
     def wrapper(execute, sql, params, many, context):
-        if "@@" in sql and not seen:
+        # The match: words against the vectors (@@), or a phrase against its keys (@>).
+        if ("@@" in sql or "@>" in sql) and not seen:
             seen.update(planner_settings())
         return execute(sql, params, many, context)
 

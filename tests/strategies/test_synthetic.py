@@ -136,7 +136,8 @@ def test_a_large_run_rebuilds_every_index_and_foreign_key(empty_catalogue):
     assert any(sql.startswith("DROP INDEX") for sql in statements)
     assert any("DROP CONSTRAINT" in sql for sql in statements)
     assert catalogue_schema() == before
-    assert "strategy_search_vector" in str(before) and "strategy_title_trigrams" in str(before)
+    for index in ("strategy_search_vector", "strategy_title_trigrams", "strategy_phrase_keys"):
+        assert index in str(before)
     assert not leftover_tables()
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('strategies.defer_search_vector', true)")
@@ -149,18 +150,18 @@ def test_word_vectors_are_the_triggers(empty_catalogue):
     generate(10, seed=8)  # into the indexes as they are
     with connection.cursor() as cursor:
         vectors = (
-            "SELECT id, search_vector::text, pg_column_compression(search_vector) "
+            "SELECT id, search_vector::text, pg_column_compression(search_vector), phrase_keys "
             "FROM strategies_strategy ORDER BY id"
         )
         cursor.execute(vectors)
         loaded = cursor.fetchall()
-        # The trigger of migrations 0005 and 0008 computes them afresh on this update.
+        # The trigger of migrations 0005, 0008 and 0014 computes them afresh on this update.
         cursor.execute("SELECT set_config('strategies.defer_search_vector', 'off', false)")
         cursor.execute("UPDATE strategies_strategy SET title = title")
         cursor.execute("RESET strategies.defer_search_vector")
         cursor.execute(vectors)
         assert cursor.fetchall() == loaded  # and stored as the trigger's are
-    assert len(loaded) == 50 and all(vector for _id, vector, _compression in loaded)
+    assert len(loaded) == 50 and all(vector and keys for _id, vector, _c, keys in loaded)
     assert Strategy.objects.filter(search_vector="crime").exists()
 
 
