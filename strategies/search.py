@@ -234,7 +234,8 @@ class StrategySearch:
         text = self.query.text
         if not (text and _on_postgresql() and needs_positions(text)):
             return PhraseKeys()
-        with connection.cursor() as cursor:
+        # On the database the search reads (a replica, for a public request).
+        with connections[self._visible().db].cursor() as cursor:
             cursor.execute(
                 "SELECT websearch_to_tsquery(%s::regconfig, %s)::text", [TEXT_SEARCH_CONFIG, text]
             )

@@ -265,3 +265,25 @@ def test_a_two_word_phrase_is_answered_without_reading_a_word_vector(random_cata
     (matching,) = [sql for sql in seen if "@>" in sql]
     assert "@@" not in matching  # the keys alone: no vector is tested
     assert phrase_keys("'money' <-> 'launder'").exact
+
+
+@postgresql_only("PostgreSQL writes the queries")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\"o'brien's back\\\\slash plan\"",
+        '"joint investigations" or -"money laundering" (extradition)',
+        '"""" - or or "',
+        "UNTOC-11 cross-border e-mail@example.org http://example.org/a-b",
+        '"trafficking in persons" "smuggling of migrants by land"',
+        "«traite des êtres humains» «наркотики» 人口贩运",
+    ],
+)
+def test_every_query_postgresql_writes_out_is_read(db, text):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT websearch_to_tsquery('english', %s)::text", [text])
+        query = cursor.fetchone()[0]
+    phrase_keys(query)  # raises TsqueryParseError on anything it cannot read
+    search = StrategySearch(StrategyQuery(text=text), engine="sql")
+    assert search._phrase_keys == phrase_keys(query)
+    assert search.results().count() >= 0  # the search runs
