@@ -135,18 +135,18 @@ class _Parser:
         return token
 
     def any(self) -> Node:
-        operands = [self.all()]
-        while self._peek() == "|":
-            self._take()
-            operands.append(self.all())
-        return operands[0] if len(operands) == 1 else AnyOf(tuple(operands))
+        return self._joined("|", self.all, AnyOf)
 
     def all(self) -> Node:
-        operands = [self.followed()]
-        while self._peek() == "&":
+        return self._joined("&", self.followed, AllOf)
+
+    def _joined(self, operator: str, operand, node_class) -> Node:
+        """One or more operands joined by `operator`, as one node of `node_class` if several."""
+        operands = [operand()]
+        while self._peek() == operator:
             self._take()
-            operands.append(self.followed())
-        return operands[0] if len(operands) == 1 else AllOf(tuple(operands))
+            operands.append(operand())
+        return operands[0] if len(operands) == 1 else node_class(tuple(operands))
 
     def followed(self) -> Node:
         node = self.unary()

@@ -114,6 +114,19 @@ def random_summary(rng: random.Random) -> str:
     return "<p>" + " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 40))) + ".</p>"
 
 
+def random_records(rng: random.Random, jurisdiction: str, numbers: range) -> list[StrategyData]:
+    return [
+        StrategyData(
+            strategy_id=f"{jurisdiction}{number:04d}s",
+            title="Plan",
+            jurisdiction=jurisdiction,
+            status="published",
+            summary=random_summary(rng),
+        )
+        for number in numbers
+    ]
+
+
 def random_queries(rng: random.Random, summaries: list[str], count: int) -> list[str]:
     def phrase(length):
         if rng.random() < 0.6:  # taken from a summary: it matches something
@@ -210,31 +223,13 @@ def test_keys_follow_every_kind_of_write(random_catalogue, settings):
     assert not StrategySearch(StrategyQuery(text='"lighthouse keepers"')).results().count()
     assert found('"keepers of the lighthouse"') == {"GBR0001s"}
     # A batch large enough for a second database session to compute vectors and keys.
-    batch = [
-        StrategyData(
-            strategy_id=f"FRA{number:04d}s",
-            title="Plan",
-            jurisdiction="FRA",
-            status="published",
-            summary=random_summary(rng),
-        )
-        for number in range(1, SHARED_VECTORS_FROM + 11)
-    ]
+    batch = random_records(rng, "FRA", range(1, SHARED_VECTORS_FROM + 11))
     with WordVectors() as vectors:
         prepared = vectors.prepare(batch)
         assert prepared.ids  # the second session computes these
         save_strategies(batch, prepared=prepared)
     # Existing records rewritten by a batch, and a save that leaves the words alone.
-    rewritten = [
-        StrategyData(
-            strategy_id=f"GBR{number:04d}s",
-            title="Plan",
-            jurisdiction="GBR",
-            status="published",
-            summary=random_summary(rng),
-        )
-        for number in range(2, SHARED_VECTORS_FROM + 12)
-    ]
+    rewritten = random_records(rng, "GBR", range(2, SHARED_VECTORS_FROM + 12))
     with WordVectors() as vectors:
         save_strategies(rewritten, prepared=vectors.prepare(rewritten))
     strategy = Strategy.objects.get(strategy_id="GBR0030s")
