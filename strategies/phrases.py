@@ -98,10 +98,9 @@ def parse_tsquery(text: str) -> Node | None:
 
 def _tokens(text: str) -> list[tuple[str, object]]:
     tokens: list[tuple[str, object]] = []
+    text = text.rstrip()
     position = 0
     while position < len(text):
-        if text[position:].isspace():
-            break
         match = _TOKEN.match(text, position)
         if match is None:
             raise TsqueryParseError(f"cannot read {text[position:]!r} in {text!r}")

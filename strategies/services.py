@@ -580,13 +580,9 @@ def _search_vectors(pairs: list[tuple[str, str]]) -> list[tuple[str, list[int]]]
                 "WITH ORDINALITY AS v(title, summary, n) OFFSET 0) AS computed ORDER BY n",
                 [list(titles), list(summaries)],
             )
-            return [(vector, keys) for vector, keys in cursor.fetchall()]
+            return cursor.fetchall()
     finally:
         connections.close_all()
-
-
-# The strategies' full-text indexes (GIN), which take new entries into a pending list first.
-FULL_TEXT_INDEXES = ("strategy_search_vector", "strategy_phrase_keys", "strategy_title_trigrams")
 
 
 @contextmanager
@@ -618,10 +614,12 @@ def index_merges_deferred():
         cursor.execute("SELECT set_config('gin_pending_list_limit', %s, true)", [before])
         try:
             with transaction.atomic():
+                # Every GIN index of the strategies' table: words, phrase keys, title trigrams.
                 cursor.execute(
-                    "SELECT gin_clean_pending_list(oid) FROM pg_class "
-                    "WHERE relname = ANY(%s) AND relkind = 'i'",
-                    [list(FULL_TEXT_INDEXES)],
+                    "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i "
+                    "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+                    "WHERE i.indrelid = %s::regclass AND a.amname = 'gin'",
+                    [Strategy._meta.db_table],
                 )
         except DatabaseError as error:
             # Merging needs the indexes' owner: failing that, autovacuum merges them later.
