@@ -411,6 +411,26 @@ def test_reimported_records_get_the_vectors_of_their_new_words(tmp_path):
         assert cursor.fetchone()[0] == 2 * count
 
 
+@postgresql_only("PostgreSQL's compression")
+def test_imported_summaries_are_compressed_with_lz4_where_the_server_has_it(tmp_path):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )
+        expected = "lz4" if cursor.fetchone()[0] else "pglz"
+    long_summary = "<p>" + " ".join(f"Measure {n} against money laundering." for n in range(300))
+    records = [record(n, summary=long_summary) for n in range(1, 2 * SHARED_VECTORS_FROM)]
+    call_command("import_strategies", str(jsonl_file(tmp_path, records)))
+    make_strategy("GBR0100s", summary=long_summary)  # one save, through the model
+    with connection.cursor() as cursor:
+        for table in ("strategies_strategy", "strategies_historicalstrategy"):
+            cursor.execute(f"SELECT DISTINCT pg_column_compression(summary) FROM {table}")
+            assert cursor.fetchall() == [(expected,)], table
+    found = Strategy.objects.get(strategy_id="GBR0001s")
+    assert found.summary.startswith("<p>Measure 0 against") and len(found.summary) > 10_000
+    assert found.history.latest().summary == found.summary
+
+
 # -- import_strategies: batches within one all-or-nothing file ------------------------------------
 
 
