@@ -3,9 +3,10 @@ from django.db import migrations
 # Summaries compressed with lz4 rather than pglz, where the server has it (PostgreSQL 14 and
 # later, built with lz4, as Debian's and the official images are). Compressing a summary with
 # pglz was about a fifth of an import's time in PostgreSQL; lz4 compresses several times faster
-# and decompresses faster too, for a few per cent more space. History entries copy the row's
-# summary as it is stored, so theirs are lz4 too. Summaries written before keep pglz until
-# they are next written; both read the same.
+# and decompresses faster too, for about a sixth more space (5,000 of the benchmark's summaries,
+# 28.9 MB as text: 18.7 MB with lz4, 15.9 MB with pglz). History entries copy the row's summary
+# as it is stored, so theirs are lz4 too. Summaries written before keep pglz until they are next
+# written; both read the same.
 SUMMARY_COLUMNS = [
     ("strategies_strategy", "summary"),
     ("strategies_historicalstrategy", "summary"),
