@@ -13,6 +13,14 @@ This module is the pure part: from a search's query, as PostgreSQL's `websearch_
 writes it (`'joint' <-> 'investig' & 'extradit'`), it works out the pairs that every match must
 hold, and whether those pairs with the other words answer the query exactly, with no vector
 read at all (a query of single words and two-word phrases: "money laundering" extradition).
+
+A phrase with a stop word inside ("trafficking in persons", `'traffick' <2> 'person'`) has no
+adjacent pair: its two words stand two positions apart. For those, every strategy also keeps
+`skip_filter` (migration 0016), a Bloom filter of its pairs of words two positions apart, in the
+table's row itself. The full-text index finds the strategies holding both words without reading
+a vector; their filters rule out all but a few per cent of those without the pair; only the rest
+have their vectors read. A filter may let through a strategy without the pair, never leave out
+one with it, and the vectors have the last word.
 """
 
 from __future__ import annotations
@@ -63,6 +71,10 @@ class PhraseKeys:
 
     `pairs`: word pairs ("joint investig") that every matching strategy holds side by side;
     empty when the query has no phrase, or none that keys can narrow.
+    `skips`: word pairs ("traffick person") that every matching strategy holds two positions
+    apart, which its skip filter can rule out.
+    `all_words`: with `skips`, every word of the query's phrases and single words joined by `&`
+    as tsquery text: every match holds them, and the full-text index answers that alone.
     `exact`: the pairs, with `words` when there are any, match exactly the strategies the query
     matches, so no word vector needs reading for the phrases: the query is single words and
     two-word phrases joined by AND. Otherwise the word vectors must still be tested.
@@ -72,6 +84,8 @@ class PhraseKeys:
     pairs: tuple[str, ...] = ()
     exact: bool = False
     words: str | None = None
+    skips: tuple[str, ...] = ()
+    all_words: str | None = None
 
 
 class TsqueryParseError(ValueError):
@@ -183,12 +197,13 @@ def _chain(node: Node) -> tuple[list[Word], list[int]] | None:
     return None
 
 
-def _pairs(chain: tuple[list[Word], list[int]]) -> list[str]:
+def _pairs(chain: tuple[list[Word], list[int]], apart: int = 1) -> list[str]:
+    """The chain's pairs of words `apart` positions apart, as the keys and filters hash them."""
     words, distances = chain
     return [
         f"{first.text}{PAIR_SEPARATOR}{second.text}"
         for first, second, distance in zip(words[:-1], words[1:], distances, strict=True)
-        if distance == 1
+        if distance == apart
     ]
 
 
@@ -205,7 +220,9 @@ def phrase_keys(tsquery_text: str) -> PhraseKeys:
         return PhraseKeys()
     terms = node.operands if isinstance(node, AllOf) else (node,)
     pairs: list[str] = []
+    skips: list[str] = []
     words: list[str] = []
+    all_words: list[str] = []
     exact = True
     for term in terms:
         chain = _chain(term)
@@ -215,11 +232,19 @@ def phrase_keys(tsquery_text: str) -> PhraseKeys:
             continue
         found = _pairs(chain)
         pairs.extend(found)
+        skips.extend(_pairs(chain, apart=2))
+        all_words.extend(word.text for word in chain[0])
         if len(chain[0]) == 1:
             words.append(chain[0][0].text)
         elif len(chain[0]) > 2 or not found:
             exact = False  # longer phrases, and words further apart, need the positions
     unique = tuple(dict.fromkeys(pairs))
+    if skips:
+        return PhraseKeys(
+            unique,
+            skips=tuple(dict.fromkeys(skips)),
+            all_words=tsquery_literal(list(dict.fromkeys(all_words))),
+        )
     if not unique:
         return PhraseKeys()
     if not exact:
