@@ -503,10 +503,9 @@ class WordVectors:
     expressions (it reads and writes no table, so it needs none of this transaction's rows), and
     the rows are written with them, their phrase keys and skip filters, the trigger standing
     aside for those statements (strategies.defer_search_vector, migrations 0008, 0014 and 0016).
-    An importer that
-    prepares batch n + 1 before writing batch n keeps both sessions busy. Not on SQLite (no
-    vectors), and batches of fewer than SHARED_VECTORS_FROM records leave their vectors to the
-    trigger.
+    An importer that prepares batch n + 1 before writing batch n keeps both sessions busy. Not on
+    SQLite (no vectors), and batches of fewer than SHARED_VECTORS_FROM records leave their
+    vectors to the trigger.
     """
 
     def __init__(self):
