@@ -2,10 +2,12 @@
 
 import datetime
 
+import numpy as np
 import pytest
 from django.db import connection
 
-from strategies.search import StrategyQuery, StrategySearch, snippet_html
+from strategies.models import Strategy
+from strategies.search import StrategyQuery, StrategySearch, primary_keys, snippet_html
 
 from .factories import make_strategy
 
@@ -221,6 +223,16 @@ def test_full_text_ranks_title_above_summary_and_understands_websearch(catalogue
     ]  # fmt: skip
     snippet = snippet_html(StrategySearch(StrategyQuery(text="finances")).results()[0].raw_snippet)
     assert "seize criminal <mark>finances</mark>" in snippet
+
+
+def test_primary_keys_come_back_whole_and_as_they_are(catalogue):
+    # On PostgreSQL the keys travel as one packed value; every one of them, none twice.
+    strategies = Strategy.objects.filter(status="published")
+    keys = primary_keys(strategies)
+    assert keys.dtype == np.int64
+    assert sorted(keys.tolist()) == sorted(strategies.values_list("pk", flat=True))
+    assert len(keys) == 5
+    assert primary_keys(Strategy.objects.filter(strategy_id="XXX0000s")).tolist() == []
 
 
 def test_misspelling_falls_back_to_similar_title_words(catalogue):
