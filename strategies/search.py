@@ -695,8 +695,8 @@ def primary_keys(strategies: models.QuerySet[Strategy]) -> np.ndarray:
     """The primary keys of `strategies`, unordered, as an array.
 
     On PostgreSQL they come as one value rather than a row each: turning a common word's 47,000
-    rows into Python objects and then into an array took longer than PostgreSQL took to find
-    them (about 15 ms at 100,000 strategies)."""
+    rows into Python objects and then into an array cost about 15 ms more at 100,000
+    strategies."""
     strategies = strategies.order_by()
     if connections[strategies.db].vendor != "postgresql":
         return np.fromiter(strategies.values_list("pk", flat=True), dtype=np.int64)
