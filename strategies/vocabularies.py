@@ -14,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db import models
-from django.db.models import CharField, Value
+from django.db import connections, models, router
 
 from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction, Region
 
@@ -96,16 +95,24 @@ class StrategyTags:
 
 
 def strategy_tags(strategy: Strategy, vocabularies: Vocabularies) -> StrategyTags:
-    """The strategy's tags, read in one query of ids."""
-    kinds = [
-        through.objects.filter(strategy_id=strategy.pk).values_list(
-            Value(kind, output_field=CharField()), column
-        )
-        for kind, (through, column) in TAG_TABLES.items()
-    ]
-    ids: dict[str, set[int]] = {kind: set() for kind in TAG_TABLES}
-    for kind, pk in kinds[0].union(*kinds[1:], all=True):
-        ids[kind].add(pk)
+    """The strategy's tags, read in one statement of ids.
+
+    Every view of a strategy's page reads them, so the statement is written out rather than
+    built by the ORM, which took longer to compile the union of three tables than the database
+    took to answer it; on the database the ORM would route the read to."""
+    kinds = list(TAG_TABLES)
+    database = connections[router.db_for_read(Strategy)]
+    quote = database.ops.quote_name
+    statement = " UNION ALL ".join(
+        f"SELECT {number}, {quote(column)} FROM {quote(through._meta.db_table)} "
+        f"WHERE {quote(through._meta.get_field('strategy').column)} = %s"
+        for number, (through, column) in enumerate(TAG_TABLES.values())
+    )
+    ids: dict[str, set[int]] = {kind: set() for kind in kinds}
+    with database.cursor() as cursor:
+        cursor.execute(statement, [strategy.pk] * len(kinds))
+        for number, pk in cursor.fetchall():
+            ids[kinds[number]].add(pk)
     return StrategyTags(
         crime_types=[c for pk, c in vocabularies.crime_types.items() if pk in ids["crime_types"]],
         articles=[a for pk, a in vocabularies.articles.items() if pk in ids["articles"]],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -67,9 +68,13 @@ def _attachment_entries(strategy: Strategy) -> list[AttachmentEntry]:
 
 @require_safe
 def strategy_detail(request, strategy_id: str):
-    # The strategy, its tags' ids (one query) and its attachments; every name, region, instrument
-    # and ancestor comes from the vocabularies this process keeps per catalogue version.
-    strategy = get_object_or_404(Strategy.objects.published(), strategy_id=strategy_id)
+    # The strategy, its tags' ids (one query) and its attachments, read only when it has some
+    # (most have none); every name, region, instrument and ancestor comes from the vocabularies
+    # this process keeps per catalogue version.
+    strategies = Strategy.objects.published().annotate(
+        has_attachments=Exists(Attachment.objects.filter(strategy=OuterRef("pk")))
+    )
+    strategy = get_object_or_404(strategies, strategy_id=strategy_id)
     vocabularies = current_vocabularies()
     vocabularies.give_jurisdictions([strategy])
     tags = strategy_tags(strategy, vocabularies)
@@ -89,7 +94,7 @@ def strategy_detail(request, strategy_id: str):
         "crime_types": tags.crime_types,
         "articles": tags.articles,
         "issue_tree": issue_tree(tags.issues, vocabularies),
-        "attachments": _attachment_entries(strategy),
+        "attachments": _attachment_entries(strategy) if strategy.has_attachments else [],
         "related": related_strategies(
             strategy,
             articles=[article.code for article in tags.articles],

@@ -314,15 +314,21 @@ def test_page_lists_related_strategies_in_rank_order(client, neighbours):
         for strategy_id in ("FRA0001s", "DEU0001s", "ESP0001s", "ITA0001s", "AUT0001s")
     ]
     assert "4 shared tags" in html
+    # Each with its own jurisdiction and year, read with its row.
+    entry = html[html.index('href="/strategies/DEU0001s/"') :]
+    entry = entry[: entry.index("</li>")]
+    assert "Germany" in entry and '<time datetime="2020-01-01">2020</time>' in entry
+    assert "3 shared tags" in entry
 
 
 # -- query count ------------------------------------------------------------------------------
 
 # The catalogue version, read once for the whole page (the vocabularies this process keeps for
 # names, regions, instruments and ancestors; the facet index that scores related strategies; the
-# count of synthetic strategies in base.html); the strategy; its tags' ids, all kinds in one
-# query; its attachments; and the related strategies' rows.
-PAGE_QUERIES = 5
+# count of synthetic strategies in base.html); the strategy, with whether it has attachments;
+# its tags' ids, all kinds in one query; and the related strategies' rows. Its attachments too,
+# when it has some.
+PAGE_QUERIES = 4
 
 
 def test_page_query_count_does_not_grow_with_the_number_of_tags(
@@ -357,7 +363,7 @@ def test_page_query_count_does_not_grow_with_the_number_of_tags(
     client.get("/strategies/GBR0001s/")
     with django_assert_num_queries(PAGE_QUERIES):
         small_html = page(client, "/strategies/GBR0001s/")
-    with django_assert_num_queries(PAGE_QUERIES):
+    with django_assert_num_queries(PAGE_QUERIES + 1):
         large_html = page(client, "/strategies/GBR0002s/")
     assert len(PageLinks(large_html).hrefs("/articles/")) == 14
     assert large_html.count('class="tagged"') == 20
