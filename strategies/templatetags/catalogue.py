@@ -289,6 +289,43 @@ def issue_tree_nodes(nodes) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308 — every value above is escaped
 
 
+@register.simple_tag
+def record_issues(roots) -> SafeString:
+    """A record's cross-cutting issues: each root a heading that links to its page, with the
+    record's issues beneath it (issue_tree_nodes). Written out in Python, as its nodes are."""
+    link = _Link("strategies:issue")
+    out: list[str] = []
+    for root in roots:
+        href, name = escape(link(root.issue.path)), escape(str(root.issue.name))
+        out.append(f'<h3><a href="{href}">{name}</a></h3>\n')
+        if root.children:
+            out.append(issue_tree_nodes(root.children) + "\n")
+    return mark_safe("".join(out))  # noqa: S308 — every value above is escaped
+
+
+@register.simple_tag
+def related_items(related) -> SafeString:
+    """A record's related strategies, each a link with its jurisdiction, adoption year and how
+    many tags it shares. Written out in Python: every view of a record writes them."""
+    detail = _Link("strategies:detail")
+    out: list[str] = []
+    for other in related:
+        adopted = other.adoption_date
+        year = (
+            f', <time datetime="{adopted.isoformat()}">{adopted.year:04d}</time>' if adopted else ""
+        )
+        shared = ngettext("%(counter)s shared tag", "%(counter)s shared tags", other.score) % {
+            "counter": other.score
+        }
+        out.append(
+            f'<li><a href="{escape(detail(other.strategy_id))}" lang="{escape(other.language)}">'
+            f"{escape(other.title)}</a>\n"
+            f'<span class="related-facts">{escape(str(other.jurisdiction.name))}{year} · '
+            f"{escape(shared, quote=False)}</span></li>\n"
+        )
+    return mark_safe("".join(out))  # noqa: S308 — every value above is escaped
+
+
 @lru_cache(maxsize=16384)
 def _date_html(adopted, language: str) -> str:
     """A date as the active language writes it (`language`, part of the key), in a <time>:
