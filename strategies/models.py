@@ -44,17 +44,15 @@ SEARCH_VECTOR = (
     "'B')"
 )
 
-# The adjacent-word keys of a word vector as SQL (migration 0014; strategies/phrases.py).
+# The phrase keys of a word vector as SQL (migrations 0014 and 0017; strategies/phrases.py).
 PHRASE_KEYS = "strategies_phrase_keys({vector})"
-# The skip filter of a word vector as SQL (migration 0016; strategies/phrases.py).
-SKIP_FILTER = "strategies_skip_filter({vector})"
 
 PUBLISH_PERMISSION = "strategies.publish_strategy"
 
 
 class PhraseKeysField(models.Field):
-    """A strategy's adjacent-word keys: bigint[] on PostgreSQL, kept by the database with the
-    word vector; an unused column elsewhere (SQLite searches words without either)."""
+    """A strategy's phrase keys: bigint[] on PostgreSQL, kept by the database with the word
+    vector; an unused column elsewhere (SQLite searches words without either)."""
 
     description = "Adjacent-word keys of the word vector"
 
@@ -64,7 +62,8 @@ class PhraseKeysField(models.Field):
 
 class SkipFilterField(models.Field):
     """A strategy's skip filter: a Bloom filter of its word pairs two positions apart, bytea on
-    PostgreSQL, kept by the database with the word vector; an unused column elsewhere."""
+    PostgreSQL; an unused column elsewhere. Migration 0016 added it and 0017 removed it, for
+    the phrase keys of such pairs; kept for those migrations."""
 
     description = "Filter of the word pairs two positions apart in the word vector"
 
@@ -204,13 +203,13 @@ def _attach_attachment_values(strategies: list) -> None:
 
 
 class AllStrategiesManager(models.Manager.from_queryset(StrategyQuerySet)):
-    """Every strategy, deleted or not. The word vector, its phrase keys and its skip filter are
-    left unread: the database keeps them and queries match against them, but Python never needs
-    them, and they are the widest columns (reading them for a page of 20 rows costs more than the
-    rest of the rows)."""
+    """Every strategy, deleted or not. The word vector and its phrase keys are left unread: the
+    database keeps them and queries match against them, but Python never needs them, and they
+    are the widest columns (reading them for a page of 20 rows costs more than the rest of the
+    rows)."""
 
     def get_queryset(self):
-        return super().get_queryset().defer("search_vector", "phrase_keys", "skip_filter")
+        return super().get_queryset().defer("search_vector", "phrase_keys")
 
 
 class CurrentStrategyManager(AllStrategiesManager):
@@ -226,9 +225,9 @@ class CurrentStrategyManager(AllStrategiesManager):
 # field, the first with the tags as they were before the save.
 strategy_history = HistoricalRecords(
     m2m_fields=["crime_types", "articles", "cross_cutting_issues"],
-    # Kept by the database (search_vector, phrase_keys, skip_filter) or by every save
-    # (updated_at, which history_date repeats): none says anything about what an editor changed.
-    excluded_fields=["search_vector", "phrase_keys", "skip_filter", "updated_at"],
+    # Kept by the database (search_vector, phrase_keys) or by every save (updated_at, which
+    # history_date repeats): none says anything about what an editor changed.
+    excluded_fields=["search_vector", "phrase_keys", "updated_at"],
 )
 
 
@@ -284,14 +283,11 @@ class Strategy(models.Model):
     # The words of title (weight A) and summary (weight B) for full-text search; on PostgreSQL a
     # trigger keeps it in step with title and summary (migration 0005). Empty on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
-    # Hashes of the word pairs standing side by side in search_vector, which phrase searches
-    # narrow their candidates by (strategies/phrases.py); kept by the same trigger (migration
-    # 0014). Empty on SQLite. Not serialised: the database derives it.
+    # Hashes of the word pairs standing side by side in search_vector, and of those standing two
+    # positions apart (a stop word between, as in "trafficking in persons"), which phrase
+    # searches narrow their candidates by (strategies/phrases.py); kept by the same trigger
+    # (migrations 0014 and 0017). Empty on SQLite. Not serialised: the database derives it.
     phrase_keys = PhraseKeysField(null=True, editable=False, serialize=False)
-    # The pairs standing two positions apart (a stop word between, as in "trafficking in
-    # persons"), in a Bloom filter that phrase searches rule out most candidates by; kept by the
-    # same trigger (migration 0016). Empty on SQLite. Not serialised: the database derives it.
-    skip_filter = SkipFilterField(null=True, editable=False, serialize=False)
     # Deleting a strategy only marks it (strategies.services.delete_strategy), so that it can be
     # restored with its tags, attachments and history.
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)

@@ -15,12 +15,9 @@ hold, and whether those pairs with the other words answer the query exactly, wit
 read at all (a query of single words and two-word phrases: "money laundering" extradition).
 
 A phrase with a stop word inside ("trafficking in persons", `'traffick' <2> 'person'`) has no
-adjacent pair: its two words stand two positions apart. For those, every strategy also keeps
-`skip_filter` (migration 0016), a Bloom filter of its pairs of words two positions apart, in the
-table's row itself. The full-text index finds the strategies holding both words without reading
-a vector; their filters rule out all but a few per cent of those without the pair; only the rest
-have their vectors read. A filter may let through a strategy without the pair, never leave out
-one with it, and the vectors have the last word.
+adjacent pair: its two words stand two positions apart. So the keys also hold every pair of
+words two positions apart, written with " _ " between them (`'traffick _ person'`, migration
+0017), and such a phrase is answered like any two-word phrase.
 """
 
 from __future__ import annotations
@@ -28,8 +25,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# What sits between the two words of a pair, in the keys and here (no word holds a space).
-PAIR_SEPARATOR = " "
+# What sits between the two words of a pair, in the keys and here, by how many positions apart
+# they stand: side by side, or with one word (a stop word, say) between them. No word holds a
+# space, so the two kinds of pair never share a text.
+PAIR_SEPARATORS = {1: " ", 2: " _ "}
 
 
 @dataclass(frozen=True)
@@ -69,12 +68,9 @@ Node = Word | Not | AllOf | AnyOf | Followed
 class PhraseKeys:
     """What a query needs of `phrase_keys`.
 
-    `pairs`: word pairs ("joint investig") that every matching strategy holds side by side;
-    empty when the query has no phrase, or none that keys can narrow.
-    `skips`: word pairs ("traffick person") that every matching strategy holds two positions
-    apart, which its skip filter can rule out.
-    `all_words`: with `skips`, every word of the query's phrases and single words joined by `&`
-    as tsquery text: every match holds them, and the full-text index answers that alone.
+    `pairs`: word pairs that every matching strategy holds side by side ("joint investig") or
+    two positions apart ("traffick _ person"); empty when the query has no phrase, or none that
+    keys can narrow.
     `exact`: the pairs, with `words` when there are any, match exactly the strategies the query
     matches, so no word vector needs reading for the phrases: the query is single words and
     two-word phrases joined by AND. Otherwise the word vectors must still be tested.
@@ -84,8 +80,6 @@ class PhraseKeys:
     pairs: tuple[str, ...] = ()
     exact: bool = False
     words: str | None = None
-    skips: tuple[str, ...] = ()
-    all_words: str | None = None
 
 
 class TsqueryParseError(ValueError):
@@ -197,13 +191,14 @@ def _chain(node: Node) -> tuple[list[Word], list[int]] | None:
     return None
 
 
-def _pairs(chain: tuple[list[Word], list[int]], apart: int = 1) -> list[str]:
-    """The chain's pairs of words `apart` positions apart, as the keys and filters hash them."""
+def _pairs(chain: tuple[list[Word], list[int]]) -> list[str]:
+    """The chain's pairs of words one or two positions apart, as the keys hash them; words
+    further apart make none."""
     words, distances = chain
     return [
-        f"{first.text}{PAIR_SEPARATOR}{second.text}"
+        f"{first.text}{PAIR_SEPARATORS[distance]}{second.text}"
         for first, second, distance in zip(words[:-1], words[1:], distances, strict=True)
-        if distance == apart
+        if distance in PAIR_SEPARATORS
     ]
 
 
@@ -220,9 +215,7 @@ def phrase_keys(tsquery_text: str) -> PhraseKeys:
         return PhraseKeys()
     terms = node.operands if isinstance(node, AllOf) else (node,)
     pairs: list[str] = []
-    skips: list[str] = []
     words: list[str] = []
-    all_words: list[str] = []
     exact = True
     for term in terms:
         chain = _chain(term)
@@ -232,19 +225,11 @@ def phrase_keys(tsquery_text: str) -> PhraseKeys:
             continue
         found = _pairs(chain)
         pairs.extend(found)
-        skips.extend(_pairs(chain, apart=2))
-        all_words.extend(word.text for word in chain[0])
         if len(chain[0]) == 1:
             words.append(chain[0][0].text)
         elif len(chain[0]) > 2 or not found:
             exact = False  # longer phrases, and words further apart, need the positions
     unique = tuple(dict.fromkeys(pairs))
-    if skips:
-        return PhraseKeys(
-            unique,
-            skips=tuple(dict.fromkeys(skips)),
-            all_words=tsquery_literal(list(dict.fromkeys(all_words))),
-        )
     if not unique:
         return PhraseKeys()
     if not exact:

@@ -28,7 +28,7 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db import connection, connections, models, transaction
-from django.db.models import Case, Count, Exists, F, Lookup, OuterRef, Q, Value, When
+from django.db.models import Count, Exists, F, Lookup, OuterRef, Q, Value
 from django.db.models.functions import ExtractYear
 from django.utils.translation import get_language
 
@@ -212,29 +212,11 @@ class StrategySearch:
             # `%>` with the trigram index; its threshold is set per connection (settings).
             return visible.filter(title__trigram_word_similar=text)
         keys = self._phrase_keys
-        if not (keys.pairs or keys.skips):
+        if not keys.pairs:
             return visible.filter(search_vector=self._search_query())
-        if keys.pairs:
-            # A phrase: only the strategies holding its word pairs side by side are candidates.
-            narrowed = visible.filter(HoldsPairs(F("phrase_keys"), keys.pairs))
-        else:
-            # Only words two positions apart ("trafficking in persons"): the strategies holding
-            # the words, which the full-text index finds without reading a vector.
-            narrowed = visible.filter(MatchesTsquery(F("search_vector"), keys.all_words))
-        if keys.skips:
-            # The skip filters (in the row) rule out most candidates without the pairs two
-            # positions apart, and only the rest have their vectors read. In a CASE, since
-            # PostgreSQL orders tests by their estimated costs and would test the vector first.
-            return narrowed.filter(
-                Case(
-                    When(
-                        HoldsSkips(F("skip_filter"), keys.skips),
-                        then=TestedOnVector(F("search_vector"), self._search_query()),
-                    ),
-                    default=Value(False),
-                    output_field=models.BooleanField(),
-                )
-            )
+        # A phrase: only the strategies holding its word pairs, side by side or two positions
+        # apart ("trafficking in persons"), are candidates.
+        narrowed = visible.filter(HoldsPairs(F("phrase_keys"), keys.pairs))
         if not keys.exact:
             return narrowed.filter(search_vector=self._search_query())
         # Single words and two-word phrases: the keys say where the phrases are, and the index
@@ -705,8 +687,9 @@ def primary_keys(strategies: models.QuerySet[Strategy]) -> np.ndarray:
 
 
 class HoldsPairs(Lookup):
-    """`phrase_keys` holds the keys of every word pair given ("joint investig"): each pair's
-    64-bit hash, as migration 0014's strategies_phrase_keys() computes it."""
+    """`phrase_keys` holds the keys of every word pair given ("joint investig", "traffick _
+    person"): each pair's 64-bit hash, as migration 0017's strategies_phrase_keys() computes
+    it."""
 
     lookup_name = "holds_pairs"
     prepare_rhs = False
@@ -715,30 +698,6 @@ class HoldsPairs(Lookup):
         lhs, params = self.process_lhs(compiler, connection)
         hashes = ", ".join(["hashtextextended(%s, 0)"] * len(self.rhs))
         return f"{lhs} @> ARRAY[{hashes}]::bigint[]", [*params, *self.rhs]
-
-
-class HoldsSkips(Lookup):
-    """`skip_filter` may hold every word pair given ("traffick person") two positions apart:
-    migration 0016's strategies_skip_filter_holds(), inlined by PostgreSQL."""
-
-    lookup_name = "holds_skips"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, params = self.process_lhs(compiler, connection)
-        tests = " AND ".join([f"strategies_skip_filter_holds({lhs}, %s)"] * len(self.rhs))
-        return tests, [param for pair in self.rhs for param in (*params, pair)]
-
-
-class TestedOnVector(Lookup):
-    """A word vector matches a search query (the `@@` operator's function), as an expression."""
-
-    lookup_name = "tested_on_vector"
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"ts_match_vq({lhs}, {rhs})", [*lhs_params, *rhs_params]
 
 
 class MatchesTsquery(Lookup):

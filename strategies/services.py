@@ -32,7 +32,6 @@ from .models import (
     PHRASE_KEYS,
     PUBLISH_PERMISSION,
     SEARCH_VECTOR,
-    SKIP_FILTER,
     STRATEGY_ID_RE,
     Attachment,
     Status,
@@ -445,7 +444,7 @@ def _write_batch(writes: list[_CheckedWrite], user, prepared: PreparedBatch) -> 
     with prepared.vectors_given(new_given + changed_given):
         Strategy.all_objects.bulk_create(new_given)
         Strategy.all_objects.bulk_update(
-            changed_given, [*UPDATED_FIELDS, "search_vector", "phrase_keys", "skip_filter"]
+            changed_given, [*UPDATED_FIELDS, "search_vector", "phrase_keys"]
         )
 
     # The tags as m2m set() leaves them: rows no longer wanted go, rows already there stay.
@@ -501,8 +500,8 @@ class WordVectors:
     together, and checking and writing a batch keeps this session busy. So another connection
     computes the vectors from the titles and sanitised summaries, with the trigger's own
     expressions (it reads and writes no table, so it needs none of this transaction's rows), and
-    the rows are written with them, their phrase keys and skip filters, the trigger standing
-    aside for those statements (strategies.defer_search_vector, migrations 0008, 0014 and 0016).
+    the rows are written with them and their phrase keys, the trigger standing aside for those
+    statements (strategies.defer_search_vector, migrations 0008 and 0014).
     An importer that prepares batch n + 1 before writing batch n keeps both sessions busy. Not on
     SQLite (no vectors), and batches of fewer than SHARED_VECTORS_FROM records leave their
     vectors to the trigger.
@@ -551,18 +550,14 @@ class PreparedBatch:
 
     @contextmanager
     def vectors_given(self, strategies: list[Strategy]):
-        """Set their computed vectors, phrase keys and skip filters on `strategies` and keep the
+        """Set their computed vectors and phrase keys on `strategies` and keep the
         trigger aside while the block writes them."""
         if not strategies:
             yield
             return
         by_id = dict(zip(self.ids, self.vectors.result(), strict=True))
         for strategy in strategies:
-            (
-                strategy.search_vector,
-                strategy.phrase_keys,
-                strategy.skip_filter,
-            ) = by_id[strategy.strategy_id]
+            strategy.search_vector, strategy.phrase_keys = by_id[strategy.strategy_id]
         with connection.cursor() as cursor:
             # For this transaction only: should the block fail, the rollback (of the transaction
             # or the savepoint) puts the setting back too.
@@ -571,21 +566,20 @@ class PreparedBatch:
             cursor.execute("SELECT set_config('strategies.defer_search_vector', 'off', true)")
 
 
-def _search_vectors(pairs: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
-    """The word vectors of (title, summary) pairs with their phrase keys and skip filters, in
-    order, on this thread's own connection; all as PostgreSQL writes them out, and written back
-    as they are.
-    As lists, the keys (about 330 a strategy, parsed on the way in and quoted one by one on the
-    way out) cost psycopg more time than the rest of the batch: with them as text, an import of
-    5,000 records took 40% less of the command's own CPU time (profiled)."""
+def _search_vectors(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The word vectors of (title, summary) pairs with their phrase keys, in order, on this
+    thread's own connection; all as PostgreSQL writes them out, and written back as they are.
+    As lists, the keys (about 330 a strategy then, 650 since migration 0017; parsed on the way
+    in and quoted one by one on the way out) cost psycopg more time than the rest of the batch:
+    with them as text, an import of 5,000 records took 40% less of the command's own CPU time
+    (profiled)."""
     titles, summaries = zip(*pairs, strict=True)
     try:
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             cursor.execute(
                 # OFFSET 0 keeps the inner query apart: merged into the outer one, each vector
                 # would be computed twice, once for each use.
-                f"SELECT vector::text, {PHRASE_KEYS.format(vector='vector')}::text, "
-                f"{SKIP_FILTER.format(vector='vector')}::text FROM ("
+                f"SELECT vector::text, {PHRASE_KEYS.format(vector='vector')}::text FROM ("
                 f"SELECT {SEARCH_VECTOR} AS vector, n FROM unnest(%s::text[], %s::text[]) "
                 "WITH ORDINALITY AS v(title, summary, n) OFFSET 0) AS computed ORDER BY n",
                 [list(titles), list(summaries)],

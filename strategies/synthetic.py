@@ -43,7 +43,6 @@ from taxonomy.models import Article, CrimeType, CrossCuttingIssue, Jurisdiction
 from .models import (
     PHRASE_KEYS,
     SEARCH_VECTOR,
-    SKIP_FILTER,
     TAG_TABLES,
     Attachment,
     Status,
@@ -436,10 +435,10 @@ class _PostgresLoad:
 
     Rows are COPYed into an unlogged staging table; a parallel CREATE TABLE AS computes their
     word vectors with SEARCH_VECTOR, the trigger's own expression (PostgreSQL runs no INSERT in
-    parallel, but it does CREATE TABLE AS), and another their phrase keys and skip filters; one
-    INSERT … SELECT then writes each row once, vector, keys and filter included, while the
-    trigger stands aside (strategies.defer_search_vector, migrations 0008, 0014 and 0016). The
-    tags are COPYed straight into their tables.
+    parallel, but it does CREATE TABLE AS), and another their phrase keys; one INSERT … SELECT
+    then writes each row once, vector and keys included, while the trigger stands aside
+    (strategies.defer_search_vector, migrations 0008 and 0014). The tags are COPYed straight
+    into their tables.
 
     Rebuild mode, for a run that adds more rows than there are and owns its transaction: the
     indexes and the tags' constraints are dropped for the load and built once at the end, which
@@ -559,23 +558,21 @@ class _PostgresLoad:
             f'CREATE UNLOGGED TABLE "{self.vectors}" WITH (parallel_workers = 2) AS '
             f'SELECT id, {SEARCH_VECTOR} AS search_vector FROM "{self.staging}"'
         )
-        # The phrase keys and skip filters from the vectors, in parallel too: computed beside the
-        # vectors in one statement, they would be computed above the parallel part, in this
-        # process alone.
+        # The phrase keys from the vectors, in parallel too: computed beside the vectors in one
+        # statement, they would be computed above the parallel part, in this process alone.
         cursor.execute(
             f'CREATE UNLOGGED TABLE "{self.keys}" AS SELECT id, '
-            f"{PHRASE_KEYS.format(vector='search_vector')} AS phrase_keys, "
-            f"{SKIP_FILTER.format(vector='search_vector')} AS skip_filter "
+            f"{PHRASE_KEYS.format(vector='search_vector')} AS phrase_keys "
             f'FROM "{self.vectors}"'
         )
         now = timezone.now()
         cursor.execute(
             f"INSERT INTO strategies_strategy ({columns}, search_vector, phrase_keys, "
-            "skip_filter, source_url, synthetic, created_at, updated_at) "
+            "source_url, synthetic, created_at, updated_at) "
             # A fresh copy of the vector, stored as its column says (out of line and not
             # compressed, migration 0010) rather than as the scratch table compressed it.
             f"SELECT {', '.join(f'staged.{c}' for c in STAGED_COLUMNS)}, "
-            "vectors.search_vector || ''::tsvector, keys.phrase_keys, keys.skip_filter, '', "
+            "vectors.search_vector || ''::tsvector, keys.phrase_keys, '', "
             "true, %s, %s "
             f'FROM "{self.staging}" staged JOIN "{self.vectors}" vectors USING (id) '
             f'JOIN "{self.keys}" keys USING (id)',

@@ -1,5 +1,5 @@
-"""Phrase searches narrowed by adjacent-word keys and skip filters find exactly what the word
-vectors find."""
+"""Phrase searches narrowed by the phrase keys (pairs of words side by side and two positions
+apart) find exactly what the word vectors find."""
 
 import random
 
@@ -7,7 +7,7 @@ import pytest
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 
-from strategies.models import PHRASE_KEYS, SKIP_FILTER, Status, Strategy
+from strategies.models import PHRASE_KEYS, Status, Strategy
 from strategies.phrases import (
     AllOf,
     AnyOf,
@@ -85,24 +85,14 @@ def test_words_are_quoted_back_as_tsquery_input():
             "'cross-bord' <-> 'cross' <-> 'border' & 'crime'",
             PhraseKeys(("cross-bord cross", "cross border")),
         ),
-        # A stop word between: the words two positions apart go to the skip filters, and the
-        # words all together to the full-text index.
+        # A stop word between: a pair two positions apart, as exact as one side by side.
+        ("'traffick' <2> 'person'", PhraseKeys(("traffick _ person",), exact=True)),
         (
-            "'traffick' <2> 'person'",
-            PhraseKeys(skips=("traffick person",), all_words="'traffick' & 'person'"),
+            "'traffick' <2> 'person' & 'extradit'",
+            PhraseKeys(("traffick _ person",), exact=True, words="'extradit'"),
         ),
-        (
-            "'smuggl' <2> 'migrant' <-> 'land'",
-            PhraseKeys(
-                ("migrant land",),
-                skips=("smuggl migrant",),
-                all_words="'smuggl' & 'migrant' & 'land'",
-            ),
-        ),
-        (
-            "'traffick' <2> 'person' & 'extradit' & !'crime'",
-            PhraseKeys(skips=("traffick person",), all_words="'traffick' & 'person' & 'extradit'"),
-        ),
+        ("'smuggl' <2> 'migrant' <-> 'land'", PhraseKeys(("smuggl _ migrant", "migrant land"))),
+        ("'traffick' <2> 'person' & 'extradit' & !'crime'", PhraseKeys(("traffick _ person",))),
         # Two stop words between, or the phrase one of several: neither narrows.
         ("'proceed' <3> 'crime'", PhraseKeys()),
         ("'traffick' <2> 'person' | 'crime'", PhraseKeys()),
@@ -213,12 +203,11 @@ def assert_search_finds_what_vectors_find(text: str, include_drafts: bool) -> se
 
 
 def keys_out_of_step() -> list[str]:
-    """The strategies whose phrase keys or skip filter are not those of their word vector."""
+    """The strategies whose phrase keys are not those of their word vector."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT strategy_id FROM strategies_strategy WHERE phrase_keys IS DISTINCT FROM "
-            f"{PHRASE_KEYS.format(vector='search_vector')} OR skip_filter IS DISTINCT FROM "
-            f"{SKIP_FILTER.format(vector='search_vector')}"
+            f"{PHRASE_KEYS.format(vector='search_vector')}"
         )
         return [strategy_id for (strategy_id,) in cursor.fetchall()]
 
@@ -296,66 +285,46 @@ def test_a_two_word_phrase_is_answered_without_reading_a_word_vector(random_cata
     assert phrase_keys("'money' <-> 'launder'").exact
 
 
-@postgresql_only("the skip filters are PostgreSQL's")
-def test_a_skip_filter_holds_every_pair_two_apart_and_few_others(random_catalogue):
-    rng = random_catalogue
-    # Beside the catalogue's short summaries, one as long as the filters are made for: about 330
-    # pairs two apart, from a vocabulary of 600 made-up words.
-    vocabulary = sorted(
-        {"".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(4))
-         for _ in range(600)}
-    )  # fmt: skip
-    make_strategy(
-        "GBR0099s",
-        title="Plan",
-        summary="<p>" + " ".join(rng.choice(vocabulary) for _ in range(330)) + ".</p>",
-        status=Status.PUBLISHED,
-    )
+@postgresql_only("the phrase keys are PostgreSQL's")
+def test_the_keys_are_the_pairs_side_by_side_and_two_apart(random_catalogue):
+    # The pairs read off each vector here, as PostgreSQL's phrase operators see them: words at
+    # positions p and p + 1, and at p and p + 2 (whatever stands between).
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT s.strategy_id, w.lexeme, w.positions "
             "FROM strategies_strategy s, unnest(s.search_vector) w"
         )
-        at: dict[str, dict[int, str]] = {}
+        at: dict[str, dict[int, list[str]]] = {}
         for strategy_id, lexeme, positions in cursor.fetchall():
             for position in positions:
-                at.setdefault(strategy_id, {})[position] = lexeme
-    # The pairs two positions apart, read off each vector here, and as many pairs of the same
-    # words that are not, as the filter is asked about them.
-    asked = []
+                at.setdefault(strategy_id, {}).setdefault(position, []).append(lexeme)
+    expected: dict[str, set[str]] = {}
     for strategy_id, words in at.items():
-        apart = {f"{a} {words[p + 2]}" for p, a in words.items() if p + 2 in words}
-        lexemes = sorted(set(words.values()))
-        others = set()
-        while len(others) < 3 * len(apart):
-            pair = f"{rng.choice(lexemes)} {rng.choice(lexemes)}"
-            if pair not in apart:
-                others.add(pair)
-        asked += [(strategy_id, pair, True) for pair in apart]
-        asked += [(strategy_id, pair, False) for pair in others]
+        expected[strategy_id] = {
+            f"{first}{separator}{second}"
+            for position, firsts in words.items()
+            for apart, separator in ((1, " "), (2, " _ "))
+            for first in firsts
+            for second in words.get(position + apart, [])
+        }
+    assert sum(" _ " in pair for pairs in expected.values() for pair in pairs) > 100
+    pairs = [(strategy_id, pair) for strategy_id, held in expected.items() for pair in held]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT a.strategy_id, a.pair, a.apart, "
-            "strategies_skip_filter_holds(s.skip_filter, a.pair) "
-            "FROM unnest(%s::text[], %s::text[], %s::boolean[]) AS a(strategy_id, pair, apart) "
-            "JOIN strategies_strategy s USING (strategy_id)",
-            [[a[0] for a in asked], [a[1] for a in asked], [a[2] for a in asked]],
+            "SELECT s.strategy_id, "
+            "array_agg(DISTINCT hashtextextended(e.pair, 0)) = ("
+            "SELECT array_agg(DISTINCT k) FROM unnest(s.phrase_keys) AS k) "
+            "FROM unnest(%s::text[], %s::text[]) AS e(strategy_id, pair) "
+            "JOIN strategies_strategy s USING (strategy_id) GROUP BY s.strategy_id, s.phrase_keys",
+            [[p[0] for p in pairs], [p[1] for p in pairs]],
         )
-        rows = cursor.fetchall()
-    assert len(rows) == len(asked)
-    held = [holds for _id, _pair, apart, holds in rows if apart]
-    assert len(held) > 800 and all(held)  # never a pair left out: no match is lost
-    # Few others let through, which the vectors then rule out: about 2 in 100 at full load.
-    long_others = [holds for id_, _p, apart, holds in rows if id_ == "GBR0099s" and not apart]
-    assert len(long_others) > 900 and sum(long_others) < 0.06 * len(long_others)
-    others = [holds for _id, _pair, apart, holds in rows if not apart]
-    assert sum(others) < 0.03 * len(others)
+        same = dict(cursor.fetchall())
+    assert same.keys() == expected.keys()
+    assert all(same.values())  # every key is a pair's, and every pair has its key
 
 
-@postgresql_only("the skip filters are PostgreSQL's")
-def test_a_phrase_with_a_stop_word_reads_only_the_vectors_its_skip_filters_let_through(
-    random_catalogue,
-):
+@postgresql_only("the phrase keys are PostgreSQL's")
+def test_a_phrase_with_a_stop_word_is_answered_without_reading_a_word_vector(random_catalogue):
     seen = []
 
     def wrapper(execute, sql, params, many, context):
@@ -366,12 +335,8 @@ def test_a_phrase_with_a_stop_word_reads_only_the_vectors_its_skip_filters_let_t
     search = StrategySearch(StrategyQuery(text=text), engine="sql")
     with connection.execute_wrapper(wrapper):
         list(search._text_matches(fuzzy=False).values_list("pk", flat=True))
-    (matching,) = [sql for sql in seen if "ts_match_vq" in sql]
-    # The words through the full-text index, then each candidate's filter, then its vector.
-    assert "@@" in matching
-    assert matching.index("CASE WHEN strategies_skip_filter_holds(") < matching.index(
-        "THEN ts_match_vq("
-    )
+    (matching,) = [sql for sql in seen if "@>" in sql]
+    assert "@@" not in matching  # the keys alone: no vector is tested
     assert assert_search_finds_what_vectors_find(text, include_drafts=True)
 
 
