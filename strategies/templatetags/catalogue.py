@@ -266,40 +266,33 @@ def _translated_paths(urlconf, path: str, current: str, languages) -> tuple[tupl
     return tuple((code, translate_url(path, code)) for code, _name in languages)
 
 
-@register.simple_tag
-def issue_tree_nodes(nodes) -> SafeString:
-    """A record's cross-cutting issues under their ancestors, as nested lists of links; tagged
-    issues are marked. Written out in Python for the same reason as facet_options: a record can
-    show dozens of nodes, and an {% include %} per node was a large part of its page's work."""
-    out: list[str] = []
-    link = _Link("strategies:issue")
-
-    def write(nodes) -> None:
-        out.append('<ul class="issue-tree">')
-        for node in nodes:
-            href = escape(link(node.issue.path))
-            tagged = ' class="tagged"' if node.tagged else ""
-            out.append(f'<li{tagged}><a href="{href}">{escape(str(node.issue.name))}</a>')
-            if node.children:
-                write(node.children)
-            out.append("</li>")
-        out.append("</ul>")
-
-    write(nodes)
-    return mark_safe("".join(out))  # noqa: S308 — every value above is escaped
+def _write_issue_nodes(out: list[str], nodes, link: _Link) -> None:
+    """Issues under their ancestors, as nested lists of links; tagged issues are marked."""
+    out.append('<ul class="issue-tree">')
+    for node in nodes:
+        href = escape(link(node.issue.path))
+        tagged = ' class="tagged"' if node.tagged else ""
+        out.append(f'<li{tagged}><a href="{href}">{escape(str(node.issue.name))}</a>')
+        if node.children:
+            _write_issue_nodes(out, node.children, link)
+        out.append("</li>")
+    out.append("</ul>")
 
 
 @register.simple_tag
 def record_issues(roots) -> SafeString:
     """A record's cross-cutting issues: each root a heading that links to its page, with the
-    record's issues beneath it (issue_tree_nodes). Written out in Python, as its nodes are."""
+    record's issues beneath it as nested lists. Written out in Python for the same reason as
+    facet_options: a record can show dozens of nodes, and an {% include %} per node was a large
+    part of its page's work."""
     link = _Link("strategies:issue")
     out: list[str] = []
     for root in roots:
         href, name = escape(link(root.issue.path)), escape(str(root.issue.name))
         out.append(f'<h3><a href="{href}">{name}</a></h3>\n')
         if root.children:
-            out.append(issue_tree_nodes(root.children) + "\n")
+            _write_issue_nodes(out, root.children, link)
+            out.append("\n")
     return mark_safe("".join(out))  # noqa: S308 — every value above is escaped
 
 
