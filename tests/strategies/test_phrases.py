@@ -9,6 +9,7 @@ from django.db import connection
 
 from strategies.models import PHRASE_KEYS, Status, Strategy
 from strategies.phrases import (
+    PAIR_SEPARATORS,
     AllOf,
     AnyOf,
     Followed,
@@ -269,19 +270,24 @@ def test_keys_follow_every_kind_of_write(random_catalogue, settings):
     assert assert_keys_find_what_vectors_find(rng, 40) > 20
 
 
-@postgresql_only("the phrase keys are PostgreSQL's")
-def test_a_two_word_phrase_is_answered_without_reading_a_word_vector(random_catalogue):
+def matching_sql(text: str) -> str:
+    """The statement that collects the strategies matching `text` through the phrase keys."""
     seen = []
 
     def wrapper(execute, sql, params, many, context):
         seen.append(sql)
         return execute(sql, params, many, context)
 
-    search = StrategySearch(StrategyQuery(text='"money laundering"'), engine="sql")
+    search = StrategySearch(StrategyQuery(text=text), engine="sql")
     with connection.execute_wrapper(wrapper):
         list(search._text_matches(fuzzy=False).values_list("pk", flat=True))
     (matching,) = [sql for sql in seen if "@>" in sql]
-    assert "@@" not in matching  # the keys alone: no vector is tested
+    return matching
+
+
+@postgresql_only("the phrase keys are PostgreSQL's")
+def test_a_two_word_phrase_is_answered_without_reading_a_word_vector(random_catalogue):
+    assert "@@" not in matching_sql('"money laundering"')  # the keys alone: no vector is tested
     assert phrase_keys("'money' <-> 'launder'").exact
 
 
@@ -303,7 +309,7 @@ def test_the_keys_are_the_pairs_side_by_side_and_two_apart(random_catalogue):
         expected[strategy_id] = {
             f"{first}{separator}{second}"
             for position, firsts in words.items()
-            for apart, separator in ((1, " "), (2, " _ "))
+            for apart, separator in PAIR_SEPARATORS.items()
             for first in firsts
             for second in words.get(position + apart, [])
         }
@@ -325,18 +331,8 @@ def test_the_keys_are_the_pairs_side_by_side_and_two_apart(random_catalogue):
 
 @postgresql_only("the phrase keys are PostgreSQL's")
 def test_a_phrase_with_a_stop_word_is_answered_without_reading_a_word_vector(random_catalogue):
-    seen = []
-
-    def wrapper(execute, sql, params, many, context):
-        seen.append(sql)
-        return execute(sql, params, many, context)
-
     text = '"trafficking in persons"'
-    search = StrategySearch(StrategyQuery(text=text), engine="sql")
-    with connection.execute_wrapper(wrapper):
-        list(search._text_matches(fuzzy=False).values_list("pk", flat=True))
-    (matching,) = [sql for sql in seen if "@>" in sql]
-    assert "@@" not in matching  # the keys alone: no vector is tested
+    assert "@@" not in matching_sql(text)  # the keys alone: no vector is tested
     assert assert_search_finds_what_vectors_find(text, include_drafts=True)
 
 
