@@ -76,6 +76,20 @@ def _on_postgresql(schema_editor) -> bool:
     return schema_editor.connection.vendor == "postgresql"
 
 
+def _rewriting_every_row(schema_editor, update: str) -> None:
+    """Run an UPDATE of every strategy. Each row it rewrites gets new entries in every index;
+    the full-text indexes collect theirs and merge them once at the end, rather than every 4 MB
+    (as migration 0016 does; see services.index_merges_deferred()). The setting lasts as long
+    as the migration's transaction."""
+    schema_editor.execute("SELECT set_config('gin_pending_list_limit', '1GB', true)")
+    schema_editor.execute(update)
+    schema_editor.execute(
+        "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+        "WHERE i.indrelid = 'strategies_strategy'::regclass AND a.amname = 'gin'"
+    )
+
+
 def filters_dropped(apps, schema_editor):
     """The trigger stops computing skip filters, before their column goes."""
     if not _on_postgresql(schema_editor):
@@ -98,9 +112,10 @@ def filters_restored(apps, schema_editor):
         "ALTER TABLE strategies_strategy ALTER COLUMN skip_filter SET STORAGE MAIN"
     )
     schema_editor.execute("ALTER TABLE strategies_strategy SET (toast_tuple_target = 1100)")
-    schema_editor.execute(
+    _rewriting_every_row(
+        schema_editor,
         "UPDATE strategies_strategy SET skip_filter = strategies_skip_filter(search_vector) "
-        "WHERE search_vector IS NOT NULL"
+        "WHERE search_vector IS NOT NULL",
     )
 
 
@@ -110,9 +125,10 @@ def _keys_recomputed(schema_editor, function: str) -> None:
     schema_editor.execute(function)
     schema_editor.execute("DROP INDEX IF EXISTS strategy_phrase_keys")
     # The rows already there (this UPDATE does not fire the vector's trigger).
-    schema_editor.execute(
+    _rewriting_every_row(
+        schema_editor,
         "UPDATE strategies_strategy SET phrase_keys = strategies_phrase_keys(search_vector) "
-        "WHERE search_vector IS NOT NULL"
+        "WHERE search_vector IS NOT NULL",
     )
     schema_editor.execute(GIN_INDEX)
     schema_editor.execute("ANALYZE strategies_strategy")
