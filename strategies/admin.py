@@ -36,6 +36,7 @@ from .services import (
     Vocabulary,
     can_publish,
     delete_strategy,
+    holds_already,
     next_strategy_id,
     no_free_id_message,
     restore_strategy,
@@ -408,6 +409,8 @@ class StrategyAdmin(SimpleHistoryAdmin):
             "page_form": page_form,
             "confirm_form": confirm_form,
             "preview": preview,
+            # Whether saving would write nothing: the record already holds the page exactly.
+            "unchanged": bool(preview and preview.exists and holds_already(preview.data)),
             "record": _labelled(preview.data) if preview else None,
             "errors": errors,
             "media": self.media + page_form.media,
@@ -423,9 +426,14 @@ class StrategyAdmin(SimpleHistoryAdmin):
         return form
 
     def _imported(self, request, outcome, source: str):
-        strategy = Strategy.objects.get(strategy_id=(outcome.created or outcome.updated)[0])
+        saved = outcome.created or outcome.updated or outcome.unchanged
+        strategy = Strategy.objects.get(strategy_id=saved[0])
         change_message = _imported_message(source)
-        if outcome.created:
+        if outcome.unchanged:
+            message = gettext(
+                "%(strategy)s already holds what the SHERLOC page says: nothing changed."
+            )
+        elif outcome.created:
             self.log_addition(request, strategy, change_message)
             message = gettext("%(strategy)s was created from the SHERLOC page.")
         else:

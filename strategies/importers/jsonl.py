@@ -65,8 +65,7 @@ def import_strategy_lines(
                     for message in result.messages()
                 )
             else:
-                bucket = outcome.created if result.created else outcome.updated
-                bucket.append(result.strategy.strategy_id)
+                outcome.add(result)
 
     try:
         with transaction.atomic(), index_merges_deferred(), WordVectors() as vectors:
@@ -131,6 +130,5 @@ def import_strategy_lines(
     except DryRunRollback:
         pass
     if outcome.errors:
-        outcome.created.clear()
-        outcome.updated.clear()
+        outcome.forget_saved()
     return outcome

@@ -174,8 +174,7 @@ def _save_page(
                 user=user,
                 reason=reason or f"import_sherloc {outcome.source}",
             )
-            bucket = outcome.created if result.created else outcome.updated
-            bucket.append(result.strategy.strategy_id)
+            outcome.add(result)
             if outcome.dry_run:
                 raise DryRunRollback
     except DryRunRollback:
@@ -277,8 +276,7 @@ def _save_pages(
                 if isinstance(result, StrategyValidationError):
                     outcome.errors = [f"{outcome.source}: {m}" for m in result.messages()]
                 else:
-                    bucket = outcome.created if result.created else outcome.updated
-                    bucket.append(result.strategy.strategy_id)
+                    outcome.add(result)
             if dry_run:
                 raise DryRunRollback
     except DryRunRollback:
@@ -287,11 +285,12 @@ def _save_pages(
         # A rule only the database checks, or another writer that took an ID meanwhile: find
         # the file at fault by saving them one by one.
         for outcome, data in pages:
-            outcome.created, outcome.updated, outcome.errors = [], [], []
+            outcome.forget_saved()
+            outcome.errors = []
             try:
                 _save_page(outcome, data, vocabulary)
             except (IntegrityError, DataError) as error:
-                outcome.created, outcome.updated = [], []
+                outcome.forget_saved()
                 outcome.errors = [
                     _("%(source)s: the database refused the record: %(error)s")
                     % {"source": outcome.source, "error": str(error).strip()}

@@ -245,3 +245,22 @@ def test_delete_is_not_offered(request, catalogue, client_name):
     assert response.status_code == 405
     assert response.json() == {"detail": 'Method "DELETE" not allowed.', "errors": {}}
     assert Strategy.objects.filter(strategy_id="GBR0001s").exists()
+
+
+def test_a_write_that_changes_nothing_adds_no_history_entry(editor, catalogue):
+    stored = Strategy.objects.get(strategy_id="GBR0001s")
+    entries = stored.history.count()
+    before = to_canonical(Strategy.objects.with_tags().get(strategy_id="GBR0001s"))
+    response = editor.patch(detail("GBR0001s"), {"title": stored.title}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["title"] == stored.title
+    assert stored.history.count() == entries
+    assert Strategy.objects.get(strategy_id="GBR0001s").updated_at == stored.updated_at
+    # A real change is recorded as ever.
+    response = editor.patch(detail("GBR0001s"), {"articles": ["UNTOC-5"]}, format="json")
+    assert response.status_code == 200, response.json()
+    assert stored.history.count() == entries + 1
+    assert to_canonical(Strategy.objects.with_tags().get(strategy_id="GBR0001s")) == {
+        **before,
+        "articles": ["UNTOC-5"],
+    }

@@ -3,8 +3,10 @@
 import re
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -13,6 +15,7 @@ from django.urls import reverse
 from strategies import services
 from strategies.models import Attachment, Status, Strategy
 from taxonomy.models import CrimeType, Instrument, Region
+from tests.conftest import SAMPLE_PAGE
 
 from .factories import make_strategy
 
@@ -363,6 +366,22 @@ def test_import_preview_warns_that_an_existing_record_will_be_updated(
     assert Strategy.objects.get().title == "Older title"
 
 
+def test_import_preview_says_when_saving_would_change_nothing(admin_client, sample_page_bytes):
+    preview = {
+        "page_text": sample_page_bytes.decode("utf-8"),
+        "status": Status.PUBLISHED,
+        "_preview": "Preview",
+    }
+    call_command("import_sherloc", str(SAMPLE_PAGE))
+    response = admin_client.post(reverse(IMPORT), preview)
+    assert "already holds exactly the values below: saving changes nothing" in response.text
+    assert "saving will UPDATE it" not in response.text
+    # As a draft it would change the record's status.
+    response = admin_client.post(reverse(IMPORT), {**preview, "status": Status.DRAFT})
+    assert "saving will UPDATE it" in response.text
+    assert "changes nothing" not in response.text
+
+
 def test_import_save_parses_the_page_again_and_creates_it_published(
     admin_client, sample_page_bytes
 ):
@@ -379,6 +398,23 @@ def test_import_save_parses_the_page_again_and_creates_it_published(
     assert strategy.articles.count() == 14
     assert response.redirect_chain == [(change_url(strategy), 302)]
     assert "was created from the SHERLOC page" in response.text
+
+
+def test_import_save_of_a_page_already_imported_changes_nothing(admin_client, sample_page_bytes):
+    form = {
+        "content": sample_page_bytes.decode("utf-8"),
+        "source": "GBR0007s.txt",
+        "status": Status.PUBLISHED,
+        "_save": "Save",
+    }
+    admin_client.post(reverse(IMPORT), form)
+    logged = LogEntry.objects.count()
+    response = admin_client.post(reverse(IMPORT), form, follow=True)
+    strategy = Strategy.objects.get()
+    assert response.redirect_chain == [(change_url(strategy), 302)]
+    assert "GBR0007s" in response.text and "nothing changed" in response.text
+    assert strategy.history.count() == 1
+    assert LogEntry.objects.count() == logged
 
 
 def test_import_of_a_page_without_its_strategy_id_shows_the_error_and_saves_nothing(

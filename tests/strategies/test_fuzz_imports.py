@@ -61,7 +61,7 @@ def mutated_pages(draw) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def page_vocabulary(django_db_blocker):
+def page_vocabulary(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         return sherloc_vocabulary()
 
@@ -74,7 +74,7 @@ def test_mutated_sherloc_pages_are_imported_whole_or_rejected_with_a_reason(page
         outcome = import_sherloc_page(page, source="fuzzed.txt", vocabulary=page_vocabulary)
         if outcome.ok:
             assert Strategy.objects.filter(
-                strategy_id__in=outcome.created + outcome.updated
+                strategy_id__in=outcome.created + outcome.updated + outcome.unchanged
             ).exists()
         else:
             assert state() == before
@@ -128,7 +128,7 @@ def test_fuzzed_json_lines_are_imported_whole_or_rejected_line_by_line():
         before = state()
         outcome = import_strategy_lines(file_lines, source="fuzzed.jsonl")
         if outcome.ok:
-            assert len(outcome.created) + len(outcome.updated) >= 1
+            assert len(outcome.created) + len(outcome.updated) + len(outcome.unchanged) >= 1
         else:
             assert state() == before
             assert all(error.startswith("fuzzed.jsonl") for error in outcome.errors)

@@ -73,9 +73,11 @@ def test_each_save_leaves_exactly_one_entry_with_the_tags_after_it():
     assert tags(strategy.history.last())["crime_types"] == ["drugs"]
 
 
-def test_a_save_that_changes_nothing_still_says_it_happened():
-    make_strategy("GBR0007s")
-    make_strategy("GBR0007s")
+def test_a_save_that_changes_nothing_adds_no_entry():
+    make_strategy("GBR0007s", crime_types=["drugs"])
+    make_strategy("GBR0007s", crime_types=["drugs"])  # the same record again
+    assert Strategy.objects.get().history.count() == 1
+    make_strategy("GBR0007s", crime_types=["drugs", "firearms"])
     assert Strategy.objects.get().history.count() == 2
 
 

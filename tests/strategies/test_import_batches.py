@@ -5,6 +5,7 @@ not at all, each JSON Lines file still all or nothing."""
 import datetime
 import json
 import threading
+from dataclasses import replace
 
 import pytest
 from django.contrib.auth.models import User
@@ -13,20 +14,23 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
-from strategies.canonical import to_canonical
+from strategies import services
+from strategies.canonical import from_canonical, to_canonical
 from strategies.importers import jsonl, sherloc_import
 from strategies.importers.sherloc_import import import_sherloc_files
-from strategies.models import PHRASE_KEYS, SEARCH_VECTOR, Status, Strategy
+from strategies.models import PHRASE_KEYS, SEARCH_VECTOR, CatalogueVersion, Status, Strategy
 from strategies.services import (
     SHARED_VECTORS_FROM,
     AttachmentData,
     SaveResult,
     StrategyData,
     StrategyValidationError,
+    WordVectors,
     delete_strategy,
     save_strategies,
     save_strategy,
 )
+from taxonomy.loading import load_vocabularies
 from tests.conftest import postgresql_only
 
 from .factories import make_strategy
@@ -562,3 +566,149 @@ def test_importing_a_deleted_strategys_id_restores_it(tmp_path):
     strategy = Strategy.objects.get()
     assert (strategy.pk, strategy.title, strategy.deleted_at) == (gone.pk, "Strategy 1", None)
     assert strategy.history.first().history_change_reason == f"import_strategies {path}"
+
+
+# -- importing again: records already so are left alone ------------------------------------------
+
+
+def test_a_file_imported_again_changes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(jsonl, "BATCH_SIZE", SHARED_VECTORS_FROM)
+    plan = default_storage.save("attachments/GBR0001s/plan.pdf", ContentFile(b"%PDF-1.7"))
+    count = 2 * SHARED_VECTORS_FROM + 3
+    records = [
+        record(
+            n,
+            summary=f"<p>Extradition {n}.<script>alert(1)</script></p>",  # stored sanitised
+            crime_types=["drugs", "firearms"],
+            articles=["UNTOC-5"],
+            cross_cutting_issues=[LEAF],
+        )
+        for n in range(1, count + 1)
+    ]
+    records[0]["attachments"] = [{"file": plan, "title": "Plan"}]
+    path = jsonl_file(tmp_path, records)
+    call_command("import_strategies", str(path))
+    state, version = catalogue_state(), CatalogueVersion.current()
+    updated_at = dict(Strategy.objects.values_list("strategy_id", "updated_at"))
+    capsys.readouterr()
+
+    call_command("import_strategies", str(path))
+    assert f"{path}: imported ({count} unchanged)" in capsys.readouterr().out
+    assert catalogue_state() == state
+    assert CatalogueVersion.current() == version  # caches stay valid
+    assert dict(Strategy.objects.values_list("strategy_id", "updated_at")) == updated_at
+
+    # Each kind of change is written, with its history entry, and only it.
+    changed = [dict(r) for r in records]
+    changed[0]["attachments"] = []
+    changed[1]["crime_types"] = ["drugs"]
+    changed[2]["summary"] = "<p>Witness protection.</p>"
+    changed[3]["status"] = "published"
+    changed_path = jsonl_file(tmp_path, changed, "changed.jsonl")
+    call_command("import_strategies", str(changed_path))
+    assert (
+        f"{changed_path}: imported (updated GBR0001s, GBR0002s, GBR0003s, GBR0004s; "
+        f"{count - 4} unchanged)"
+    ) in capsys.readouterr().out
+    entries = {
+        strategy.strategy_id: strategy.history.count() for strategy in Strategy.objects.all()
+    }
+    assert entries == {r["strategy_id"]: 2 if n < 4 else 1 for n, r in enumerate(records)}
+    stored = {s.strategy_id: to_canonical(s) for s in Strategy.objects.with_tags()}
+    assert stored["GBR0001s"]["attachments"] == []
+    assert stored["GBR0002s"]["crime_types"] == ["drugs"]
+    assert stored["GBR0003s"]["summary"] == "<p>Witness protection.</p>"
+    assert stored["GBR0004s"]["status"] == "published"
+    assert stored["GBR0005s"] == state[4][0]
+
+
+def test_a_sherloc_page_imported_again_changes_nothing(pages, capsys):
+    call_command("import_sherloc", *map(str, pages))
+    state = catalogue_state()
+    capsys.readouterr()
+    call_command("import_sherloc", *map(str, pages))
+    out = capsys.readouterr().out
+    for path in pages:
+        assert f"{path}: imported ({path.stem} unchanged)" in out
+    assert catalogue_state() == state
+
+
+def vectors_in_step() -> bool:
+    """Whether every row's word vector and phrase keys are those of its title and summary."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT bool_and(search_vector = {SEARCH_VECTOR} AND {KEYS_IN_STEP}) "
+            "FROM strategies_strategy"
+        )
+        return cursor.fetchone()[0]
+
+
+def found_by(words: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT strategy_id FROM strategies_strategy "
+            "WHERE search_vector @@ plainto_tsquery('english', %s) ORDER BY strategy_id",
+            [words],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.fixture
+def committing(transactional_db):
+    """Every write commits (the second session sees committed rows only); a transactional
+    test starts from an empty database."""
+    load_vocabularies()
+
+
+@postgresql_only("PostgreSQL's word vectors")
+def test_the_vectors_of_a_stored_text_are_not_computed_again(tmp_path, monkeypatch, committing):
+    monkeypatch.setattr(jsonl, "BATCH_SIZE", SHARED_VECTORS_FROM)
+    computed: list[bool] = []
+
+    def search_vectors(records):
+        results = compute(records)
+        computed.extend(vector is not None for vector, _keys in results)
+        return results
+
+    compute = services._search_vectors
+    monkeypatch.setattr(services, "_search_vectors", search_vectors)
+    count = 2 * SHARED_VECTORS_FROM
+    first = [record(n, summary="<p>Extradition treaties.</p>") for n in range(1, count + 1)]
+    call_command("import_strategies", str(jsonl_file(tmp_path, first)))
+    assert computed == [True] * count
+    computed.clear()
+
+    # New tags for every record, and new words for five of them.
+    again = [dict(r, crime_types=["firearms"]) for r in first]
+    for r in again[:5]:
+        r["summary"] = "<p>Witness protection.</p>"
+    call_command("import_strategies", str(jsonl_file(tmp_path, again, "again.jsonl")))
+    assert computed == [n < 5 for n in range(count)]
+    assert vectors_in_step()
+    assert found_by("witness protection") == [r["strategy_id"] for r in again[:5]]
+    assert len(found_by("extradition treaties")) == count - 5
+    assert all(
+        to_canonical(s)["crime_types"] == ["firearms"] and s.history.count() == 2
+        for s in Strategy.objects.with_tags()
+    )
+
+
+@postgresql_only("PostgreSQL's word vectors")
+def test_a_text_changed_after_the_other_session_looked_gets_its_vector(tmp_path, committing):
+    records = [
+        record(n, summary="<p>Extradition treaties.</p>") for n in range(1, SHARED_VECTORS_FROM + 1)
+    ]
+    call_command("import_strategies", str(jsonl_file(tmp_path, records)))
+    items = [from_canonical(r) for r in records]
+    with WordVectors() as vectors:
+        prepared = vectors.prepare(items)
+        # The other session found every text stored as it is, and computed no vector …
+        assert prepared.vectors.result() == [(None, None)] * len(items)
+        # … and then another writer changed one (committed: there is no transaction open).
+        save_strategy(replace(items[0], summary="<p>Witness protection.</p>"))
+        results = save_strategies(items, prepared=prepared)
+    assert [r.unchanged for r in results] == [False] + [True] * (len(items) - 1)
+    assert Strategy.objects.get(strategy_id="GBR0001s").summary == "<p>Extradition treaties.</p>"
+    assert vectors_in_step()
+    assert found_by("witness protection") == []
+    assert len(found_by("extradition treaties")) == len(items)

@@ -16,6 +16,12 @@ def report_outcomes(command: BaseCommand, outcomes: list[FileOutcome]) -> None:
                 parts.append(f"created {', '.join(outcome.created)}")
             if outcome.updated:
                 parts.append(f"updated {', '.join(outcome.updated)}")
+            if outcome.unchanged:
+                # Counted, not listed: a file imported again is mostly unchanged records.
+                count = len(outcome.unchanged)
+                parts.append(
+                    f"{count} unchanged" if count > 1 else f"{outcome.unchanged[0]} unchanged"
+                )
             command.stdout.write(
                 command.style.SUCCESS(f"{outcome.source}: {verb} ({'; '.join(parts)})")
             )
