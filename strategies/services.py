@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 
 from django.core.exceptions import ValidationError
@@ -464,7 +464,11 @@ def save_strategy(
         # The history entry is written below, once the tags are set.
         strategy.skip_history_when_saving = True
         try:
-            strategy.save()
+            if checked.keeps_text():
+                # Without the title and summary, the trigger keeps the word vector it computed.
+                strategy.save(update_fields=KEPT_TEXT_FIELDS)
+            else:
+                strategy.save()
             for name, ids in tags.items():
                 getattr(strategy, name).set(ids)
         finally:
@@ -582,25 +586,23 @@ def _write_batch(
     # their word vectors (and phrase keys) as they are, and none is computed.
     kept_text = [write.strategy for write in writes if not write.created and write.keeps_text()]
     for strategy in changed + kept_text:
-        strategy.updated_at = now  # auto_now, which bulk_update does not apply
-    Strategy.all_objects.bulk_update(kept_text, KEPT_TEXT_FIELDS)
+        strategy.updated_at = now  # auto_now, which bulk writes do not apply
+    _update_rows(kept_text, KEPT_TEXT_FIELDS)
     # The rows whose vectors the trigger computes first, while the other session finishes.
     new_given, new_by_trigger = prepared.split(new)
     changed_given, changed_by_trigger = prepared.split(changed)
     Strategy.all_objects.bulk_create(new_by_trigger)
-    Strategy.all_objects.bulk_update(changed_by_trigger, UPDATED_FIELDS)
+    _update_rows(changed_by_trigger, UPDATED_FIELDS)
     with prepared.vectors_given(new_given + changed_given) as missing:
         Strategy.all_objects.bulk_create([s for s in new_given if s.strategy_id not in missing])
-        Strategy.all_objects.bulk_update(
+        _update_rows(
             [s for s in changed_given if s.strategy_id not in missing],
             [*UPDATED_FIELDS, "search_vector", "phrase_keys"],
         )
     # The other session found these stored with this very text when it looked, and left their
     # vectors out; another writer has changed them since. The trigger computes them.
     Strategy.all_objects.bulk_create([s for s in new_given if s.strategy_id in missing])
-    Strategy.all_objects.bulk_update(
-        [s for s in changed_given if s.strategy_id in missing], UPDATED_FIELDS
-    )
+    _update_rows([s for s in changed_given if s.strategy_id in missing], UPDATED_FIELDS)
 
     # The tags as m2m set() leaves them: rows no longer wanted go, rows already there stay.
     written = {write.strategy.pk for write in writes if not write.created}
@@ -807,6 +809,60 @@ UPDATED_FIELDS = [
 # The same, for a record whose title and summary stay: the word vector's trigger fires only on
 # a write of either (migration 0005).
 KEPT_TEXT_FIELDS = [name for name in UPDATED_FIELDS if name not in ("title", "summary")]
+
+
+def _update_rows(strategies: list[Strategy], fields: list[str]) -> None:
+    """`Strategy.all_objects.bulk_update(strategies, fields)`, as one statement on PostgreSQL.
+
+    Django's bulk_update writes a CASE over every row for each field, and building it took
+    longer than the database took to run it: 9.5 of the 25 seconds of an import of 2,000
+    changed records (profiled). Here every value goes as text, in one array per field, and
+    PostgreSQL reads each back as its column's type (character columns by assignment, which
+    refuses a value too long rather than cutting it).
+    """
+    if not strategies:
+        return
+    if connection.vendor != "postgresql":
+        Strategy.all_objects.bulk_update(strategies, fields)
+        return
+    quote = connection.ops.quote_name
+    written = [Strategy._meta.get_field(name) for name in fields]
+    assignments = []
+    for number, model_field in enumerate(written):
+        db_type = model_field.db_type(connection)
+        cast = "" if db_type.startswith(("varchar", "text")) else f"::{db_type}"
+        assignments.append(f"{quote(model_field.column)} = v.c{number}{cast}")
+    arrays = ", ".join(["%s::text[]"] * (len(written) + 1))
+    names = ", ".join(f"c{number}" for number in range(len(written)))
+    values = [[str(strategy.pk) for strategy in strategies]]
+    for model_field in written:
+        values.append(
+            [
+                _as_text(
+                    model_field.get_db_prep_save(getattr(strategy, model_field.attname), connection)
+                )
+                for strategy in strategies
+            ]
+        )
+    table = quote(Strategy._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {', '.join(assignments)} "
+            f"FROM unnest({arrays}) AS v(pk, {names}) "
+            f"WHERE {table}.{quote(Strategy._meta.pk.column)} = v.pk::bigint",
+            values,
+        )
+
+
+def _as_text(value) -> str | None:
+    """A value ready for the database, as PostgreSQL reads it from text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
 
 
 def _insert_pairs(table: str, columns: tuple[str, str], rows: list[tuple[int, int]]) -> None:
