@@ -230,20 +230,6 @@ class _CheckedWrite:
 
 TAG_FIELDS = ("crime_types", "articles", "cross_cutting_issues")
 
-# What a write sets on a record and compares with what is stored, to leave an unchanged
-# record alone.
-COMPARED_FIELDS = (
-    "title",
-    "jurisdiction_id",
-    "adoption_date",
-    "language",
-    "status",
-    "summary",
-    "source_url",
-    "synthetic",
-    "deleted_at",
-)
-
 
 def _vocabulary_errors(
     data: StrategyData, vocabulary: Vocabulary
@@ -809,6 +795,13 @@ UPDATED_FIELDS = [
 # The same, for a record whose title and summary stay: the word vector's trigger fires only on
 # a write of either (migration 0005).
 KEPT_TEXT_FIELDS = [name for name in UPDATED_FIELDS if name not in ("title", "summary")]
+# What a write sets and is compared with the stored record, to leave an unchanged one alone
+# (attribute names; whoever deleted a record goes with when it was deleted).
+COMPARED_FIELDS = tuple(
+    Strategy._meta.get_field(name).attname
+    for name in UPDATED_FIELDS
+    if name not in ("deleted_by", "updated_at")
+)
 
 
 def _update_rows(strategies: list[Strategy], fields: list[str]) -> None:
