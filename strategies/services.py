@@ -220,12 +220,16 @@ class _CheckedWrite:
     # The write would leave the record, its tags and attachments as they are.
     unchanged: bool = False
 
-    def keeps_text(self) -> bool:
-        """Whether the title and summary stay as stored (so does the word vector, then). The
-        summary must be the sanitised one already."""
+    def keeps(self, names) -> bool:
+        """Whether the fields `names` (attribute names of COMPARED_FIELDS) stay as stored; the
+        summary must be the sanitised one already. False for a new record."""
         return self.stored is not None and all(
-            self.stored[name] == getattr(self.strategy, name) for name in ("title", "summary")
+            self.stored[name] == getattr(self.strategy, name) for name in names
         )
+
+    def keeps_text(self) -> bool:
+        """Whether the title and summary stay as stored (so does the word vector, then)."""
+        return self.keeps(("title", "summary"))
 
 
 TAG_FIELDS = ("crime_types", "articles", "cross_cutting_issues")
@@ -345,12 +349,7 @@ def _mark_unchanged(
     """Set `unchanged` on the writes that would leave their record as it is: the same values
     (the summaries already sanitised), the same tags and, when the data gives attachments, the
     same attachments. Such a write is left out: no row written, no history entry."""
-    candidates = [
-        write
-        for write in writes
-        if write.stored is not None
-        and all(write.stored[name] == getattr(write.strategy, name) for name in COMPARED_FIELDS)
-    ]
+    candidates = [write for write in writes if write.keeps(COMPARED_FIELDS)]
     if not candidates:
         return
     tags: dict[int, dict[str, set[int]]] = {
@@ -441,11 +440,8 @@ def save_strategy(
         if errors:
             raise StrategyValidationError(errors)
         strategy = checked.strategy
-        if not checked.created:
-            strategy.summary = sanitise_summary(strategy.summary)
-            _mark_unchanged([checked], _stored_tags([strategy.pk]))
-            if checked.unchanged:
-                return SaveResult(strategy=strategy, created=False, unchanged=True)
+        if not checked.created and _changes_nothing(checked):
+            return SaveResult(strategy=strategy, created=False, unchanged=True)
 
         # The history entry is written below, once the tags are set.
         strategy.skip_history_when_saving = True
@@ -479,10 +475,14 @@ def holds_already(data: StrategyData, *, vocabulary: Vocabulary | None = None) -
         return False
     errors, tags = _vocabulary_errors(data, vocabulary or Vocabulary())
     checked = _check_write(data, stored, data.strategy_id, errors, tags, None, in_batch=True)
-    if errors:
-        return False
+    return not errors and _changes_nothing(checked)
+
+
+def _changes_nothing(checked: _CheckedWrite) -> bool:
+    """For one valid write of a stored record: sanitise its summary as the save will, and tell
+    whether the write would leave the record as it is (see _mark_unchanged)."""
     checked.strategy.summary = sanitise_summary(checked.strategy.summary)
-    _mark_unchanged([checked], _stored_tags([stored.pk]))
+    _mark_unchanged([checked], _stored_tags([checked.strategy.pk]))
     return checked.unchanged
 
 
@@ -920,10 +920,10 @@ def _record_batch_history(writes: list[_CheckedWrite], user, now) -> None:
         )
         history_ids = ", ".join(str(int(history_id)) for (history_id,) in cursor.fetchall())
         for tag_field, m2m_history_model in strategy_history.m2m_models.items():
-            through = tag_field.remote_field.through
+            through, source, _target = _through(tag_field.name)
             through_columns = [f.column for f in through._meta.fields]
             history_column = m2m_history_model._meta.get_field("history").column
-            strategy_column = through._meta.get_field(tag_field.m2m_field_name()).column
+            strategy_column = source.column
             cursor.execute(
                 f"INSERT INTO {quote(m2m_history_model._meta.db_table)} "
                 f"({', '.join(quote(c) for c in through_columns)}, {quote(history_column)}) "
