@@ -5,6 +5,7 @@ not at all, each JSON Lines file still all or nothing."""
 import datetime
 import json
 import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -522,25 +523,81 @@ def test_batches_whose_vectors_are_computed_ahead_are_written_whole(tmp_path, mo
 
 @postgresql_only("PostgreSQL's full-text indexes")
 def test_an_import_leaves_the_full_text_indexes_merged(tmp_path):
-    def pending_pages(index):
+    def settings():
+        # What the import changes for its own merge, and must put back for the rest of the
+        # transaction (here the test's).
         with connection.cursor() as cursor:
-            # Merges what waits in the index's pending list, and says how many pages it held.
-            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
-            return cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT current_setting('gin_pending_list_limit'), "
+                "current_setting('maintenance_work_mem')"
+            )
+            return cursor.fetchone()
 
-    def pending_limit():
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW gin_pending_list_limit")
-            return cursor.fetchone()[0]
-
-    limit = pending_limit()
+    before = settings()
     make_strategy("GBR0002s", summary="<p>Joint investigations.</p>")
     assert pending_pages("strategy_phrase_keys") > 0  # a save leaves its keys waiting
     records = [record(n, summary=f"<p>Joint investigation team {n}.</p>") for n in range(1, 60)]
     call_command("import_strategies", str(jsonl_file(tmp_path, records)))
     for index in ("strategy_phrase_keys", "strategy_search_vector", "strategy_title_trigrams"):
         assert pending_pages(index) == 0
-    assert pending_limit() == limit
+    assert settings() == before
+    assert not merge_threads()
+
+
+def pending_pages(index: str) -> int:
+    """Merge what waits in a full-text index's pending list; how many pages it held."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+        return cursor.fetchone()[0]
+
+
+def merge_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("index_merges")]
+
+
+@postgresql_only("PostgreSQL's full-text indexes")
+def test_a_transaction_holding_the_indexes_merges_them_itself(monkeypatch):
+    # A second session would wait for this transaction's lock until its lock timeout (the
+    # transaction waits for the merge): the writing session merges them instead, at once.
+    monkeypatch.setattr(services, "MERGE_LOCK_TIMEOUT", "30s")
+    started = time.monotonic()
+    with transaction.atomic(), services.index_merges_deferred():
+        make_strategy("GBR0001s", summary="<p>Joint investigations.</p>")
+        with connection.cursor() as cursor:
+            # Rebuilt, as a load of synthetic strategies rebuilds them all.
+            cursor.execute("REINDEX INDEX strategy_title_trigrams")
+    assert time.monotonic() - started < 10
+    assert pending_pages("strategy_phrase_keys") == 0
+    assert not merge_threads()
+    assert Strategy.objects.filter(search_vector="joint").exists()
+
+
+@postgresql_only("PostgreSQL's deferred foreign keys")
+def test_a_broken_foreign_key_still_fails_the_block_and_leaves_nothing():
+    strategy = make_strategy("GBR0001s")
+    articles = Strategy.articles.through
+    with (
+        pytest.raises(IntegrityError, match="article_id"),
+        transaction.atomic(),
+        services.index_merges_deferred(),
+    ):
+        make_strategy("GBR0002s")
+        # What a vocabulary entry deleted by another writer during an import leaves.
+        articles.objects.create(strategy=strategy, article_id=999_999)
+    assert not Strategy.objects.filter(strategy_id="GBR0002s").exists()
+    assert not articles.objects.filter(article_id=999_999).exists()
+    assert not merge_threads()
+    # The foreign keys checked early are deferred again for the rest of the transaction:
+    # a row may point at one written after it, as Django expects.
+    with transaction.atomic(), services.index_merges_deferred():
+        make_strategy("GBR0003s")
+    accepted = False
+    with pytest.raises(IntegrityError), transaction.atomic():
+        articles.objects.create(strategy_id=strategy.pk + 1_000, article_id=999_999)
+        accepted = True
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert accepted
 
 
 @postgresql_only("PostgreSQL's word vectors")
