@@ -824,12 +824,14 @@ def _merge_pending_lists(cursor) -> None:
 
 
 def _merge_on_own_session() -> None:
-    """_merge_pending_lists() on this thread's own connection, closed afterwards."""
+    """_merge_pending_lists() on this thread's own connection, in a transaction of its own:
+    its settings last as long as that, as the connection may go back to the pool (which does
+    not reset them) and serve other work afterwards."""
     try:
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        with transaction.atomic(), connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             cursor.execute(
-                "SELECT set_config('maintenance_work_mem', %s, false), "
-                "set_config('lock_timeout', %s, false)",
+                "SELECT set_config('maintenance_work_mem', %s, true), "
+                "set_config('lock_timeout', %s, true)",
                 [MERGE_MEMORY, MERGE_LOCK_TIMEOUT],
             )
             _merge_pending_lists(cursor)

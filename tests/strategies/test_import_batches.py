@@ -533,7 +533,28 @@ def test_an_import_leaves_the_full_text_indexes_merged(tmp_path):
             )
             return cursor.fetchone()
 
+    def pooled_settings():
+        # Those of every connection waiting in the pool, the merge's among them.
+        taken = [
+            connection.pool.getconn() for _ in range(connection.pool.get_stats()["pool_available"])
+        ]
+        try:
+            return {
+                tuple(
+                    pooled.execute(
+                        "SELECT current_setting('lock_timeout'), "
+                        "current_setting('maintenance_work_mem')"
+                    ).fetchone()
+                )
+                for pooled in taken
+            }
+        finally:
+            for pooled in taken:
+                pooled.rollback()
+                connection.pool.putconn(pooled)
+
     before = settings()
+    pooled_before = pooled_settings()
     make_strategy("GBR0002s", summary="<p>Joint investigations.</p>")
     assert pending_pages("strategy_phrase_keys") > 0  # a save leaves its keys waiting
     records = [record(n, summary=f"<p>Joint investigation team {n}.</p>") for n in range(1, 60)]
@@ -542,6 +563,8 @@ def test_an_import_leaves_the_full_text_indexes_merged(tmp_path):
         assert pending_pages(index) == 0
     assert settings() == before
     assert not merge_threads()
+    # Nor on the other session's connection, which the pool hands out again afterwards.
+    assert pooled_settings() == pooled_before
 
 
 def pending_pages(index: str) -> int:
