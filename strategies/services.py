@@ -469,7 +469,7 @@ def save_strategy(
 
 def holds_already(data: StrategyData, *, vocabulary: Vocabulary | None = None) -> bool:
     """Whether the strategy of `data`'s ID already holds exactly `data`, so that saving it
-    would write nothing (for a preview; it reads, locks and writes nothing)."""
+    would write nothing (for a preview: it locks nothing and writes nothing)."""
     stored = Strategy.all_objects.filter(strategy_id=data.strategy_id).first()
     if stored is None:
         return False
