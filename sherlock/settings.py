@@ -129,7 +129,8 @@ ASGI_APPLICATION = "sherlock.asgi.application"
 # PostgreSQL, which is driven by psycopg 3 through Django's connection pool.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        # Set but empty (`DATABASE_URL=` in an environment file) is unset, as for REDIS_URL.
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=0,
     )
 }

@@ -203,9 +203,19 @@ class StrategySearch:
         # strategies); a count goes through the full-text index and costs what the matches do.
         return self._text_matches(fuzzy=False).count() == 0
 
-    def _text_matches(self, *, fuzzy: bool) -> models.QuerySet[Strategy]:
+    def _text_matches(self, *, fuzzy: bool, any_status: bool = False) -> models.QuerySet[Strategy]:
+        """The strategies matching the words (or, `fuzzy`, with title words like them) that the
+        search may show, or with `any_status` those of every status, drafts included.
+
+        The index engine asks for every status and keeps those its index shows. A condition on
+        the status gives PostgreSQL another way in: read every published strategy through the
+        status's index and test its word vector (or phrase keys), a plan it reckons as cheap as
+        the full-text index's whenever a word is common, as it cannot see what reading the
+        vectors costs (see through_indexes()). At 100,000 strategies, statistics a little
+        different after an ANALYZE made a common word take 0.8 s instead of 0.06.
+        """
         text = self.query.text
-        visible = self._visible()
+        visible = Strategy.objects.all() if any_status else self._visible()
         if not _on_postgresql():
             return visible.filter(Q(title__icontains=text) | Q(summary__icontains=text))
         if fuzzy:
@@ -294,16 +304,20 @@ class StrategySearch:
             strategies = strategies.filter(adoption_date__lte=query.adopted_to)
         return strategies
 
-    def results(self):
-        """The matching strategies in a stable order, with `rank` and `raw_snippet` when
-        searching words, and their jurisdiction. Slice before iterating (pages do).
+    def results(self, *, snippets: bool = False):
+        """The matching strategies in a stable order, with their jurisdiction and, when
+        searching words, `rank`. Slice before iterating (pages do).
+
+        `snippets` adds `raw_snippet` to each row when searching words: the highlighted extract
+        of its summary that the search page shows. PostgreSQL computes it from the whole summary,
+        about 1 ms a row, so the API and the exports, which do not show it, go without.
 
         With the index engine this is an IndexedResults (the order comes from the index and only
         the rows asked for are fetched); with the SQL engine, a QuerySet.
         """
         if self.engine == "index":
-            return IndexedResults(self, self._ordered_pks)
-        return self._ordered_by_sql(self._with_text_annotations(self.filtered()))
+            return IndexedResults(self, self._ordered_pks, snippets=snippets)
+        return self._ordered_by_sql(self._with_text_annotations(self.filtered(), snippets=snippets))
 
     @cached_property
     def _text_match(self) -> tuple[bool, np.ndarray]:
@@ -323,16 +337,20 @@ class StrategySearch:
                 return fuzzy, self.index.text_mask(matches)
             if (mended := self._mended_from_earlier_version()) is not None:
                 return mended
-            # The exact matches first, through the full-text index; only when there are none,
-            # the similar title words (not an EXISTS query first: see `fuzzy`).
-            exact = self._text_matches(fuzzy=False)
+            # The exact matches first, through the full-text index; only when none is visible,
+            # the similar title words (not an EXISTS query first: see `fuzzy`). Drafts and
+            # published strategies alike: which are visible is the index's to say, as for every
+            # other filter (see _text_matches()).
+            index, visible = self.index, self.index.base(self.include_drafts)
+            exact = self._text_matches(fuzzy=False, any_status=True)
             with through_indexes(exact.db, positions=needs_positions(self.query.text)):
-                matches = primary_keys(exact)
-                fuzzy = not len(matches) and _on_postgresql()
+                mask = index.text_mask(primary_keys(exact)) & visible
+                fuzzy = not mask.any() and _on_postgresql()
                 if fuzzy:
-                    matches = primary_keys(self._text_matches(fuzzy=True))
-            word_matches.write(key, fuzzy, matches)
-            return fuzzy, self.index.text_mask(matches)
+                    similar = self._text_matches(fuzzy=True, any_status=True)
+                    mask = index.text_mask(primary_keys(similar)) & visible
+            word_matches.write(key, fuzzy, index.pks[unpack(mask, index.size)])
+            return fuzzy, mask
 
         return self.index.remember(
             ("text", self.query.text, self.include_drafts),
@@ -400,14 +418,17 @@ class StrategySearch:
         return SearchRank(F("search_vector"), self._search_query())
 
     def _with_text_annotations(
-        self, strategies: models.QuerySet, *, rank: bool = True
+        self, strategies: models.QuerySet, *, rank: bool = True, snippets: bool = True
     ) -> models.QuerySet:
-        """Add `raw_snippet` (highlighted summary extract) for a word search, and `rank` unless
-        told not to (the index engine's rows come already in order, and ranking reads each
-        row's word vector)."""
+        """Add `rank` unless told not to (the index engine's rows come already in order, and
+        ranking reads each row's word vector), and `raw_snippet` (highlighted summary extract)
+        for a word search unless told not to."""
         if not (self.query.text and _on_postgresql()):
             ranked = {"rank": Value(0.0)} if rank else {}
-            return strategies.annotate(**ranked, raw_snippet=Value(""))
+            return strategies.annotate(**ranked, **({"raw_snippet": Value("")} if snippets else {}))
+        ranked = {"rank": self._rank_expression()} if rank else {}
+        if not snippets:
+            return strategies.annotate(**ranked)
         plain_summary = models.Func(
             F("summary"),
             Value("<[^>]+>"),
@@ -416,7 +437,6 @@ class StrategySearch:
             function="regexp_replace",
             output_field=models.TextField(),
         )
-        ranked = {"rank": self._rank_expression()} if rank else {}
         return strategies.annotate(
             **ranked,
             raw_snippet=SearchHeadline(
@@ -731,8 +751,8 @@ def snippet_html(raw_snippet: str) -> str:
 class IndexedResults:
     """An index search's ordered results, used like a queryset by Paginator, pages and exports.
 
-    Holds only the ordered primary keys; slicing or iterating fetches those rows (with the
-    word-search annotations and whatever was asked for with select_related, prefetch_related,
+    Holds only the ordered primary keys; slicing or iterating fetches those rows (with their
+    snippets if asked for, and whatever was asked for with select_related, prefetch_related,
     with_tags or with_tag_codes) in one query per slice or chunk. Their jurisdictions come from
     the vocabularies this process keeps and, for with_tag_codes, their crime types and articles
     from the index.
@@ -748,17 +768,20 @@ class IndexedResults:
         "annotate",
     }
 
-    def __init__(self, search: StrategySearch, pks, chain: tuple = ()):
+    def __init__(self, search: StrategySearch, pks, chain: tuple = (), *, snippets: bool = False):
         self.search = search
         self.pks = pks
         self.chain = chain
+        self.snippets = snippets
 
     def __getattr__(self, name):
         if name not in self.CHAINABLE:
             raise AttributeError(name)
 
         def chained(*args, **kwargs):
-            return IndexedResults(self.search, self.pks, (*self.chain, (name, args, kwargs)))
+            return IndexedResults(
+                self.search, self.pks, (*self.chain, (name, args, kwargs)), snippets=self.snippets
+            )
 
         return chained
 
@@ -798,7 +821,9 @@ class IndexedResults:
                 tag_codes = True
                 continue
             strategies = getattr(strategies, name)(*args, **kwargs)
-        strategies = self.search._with_text_annotations(strategies, rank=False)
+        strategies = self.search._with_text_annotations(
+            strategies, rank=False, snippets=self.snippets
+        )
         by_pk = {strategy.pk: strategy for strategy in strategies}
         # A row deleted since the index was built is simply left out.
         rows = [by_pk[pk] for pk in wanted if pk in by_pk]

@@ -50,6 +50,13 @@ def test_production_settings_pass_the_deployment_checklist(tmp_path):
     assert "no issues" in result.stdout
 
 
+def test_an_empty_database_url_means_the_default_sqlite_file():
+    script = "from django.conf import settings; print(settings.DATABASES['default']['NAME'])"
+    result = manage("shell", "-c", script, **production_env(DATABASE_URL=""))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == str(PROJECT / "db.sqlite3")
+
+
 def test_cache_goes_to_redis_when_redis_url_is_set():
     script = (
         "from django.core.cache import cache; from django.conf import settings;"

@@ -115,7 +115,9 @@ def search_page(
 
     # The list reads only the fields it shows: no summaries (a search's snippet is made from it
     # in the database), and the jurisdictions and crime types' names from the vocabularies.
-    paginator = Paginator(search.results().select_related(None).only(*LISTED_FIELDS), PAGE_SIZE)
+    paginator = Paginator(
+        search.results(snippets=True).select_related(None).only(*LISTED_FIELDS), PAGE_SIZE
+    )
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     _attach_names(search, page.object_list)

@@ -1,5 +1,7 @@
 """Word searches read the strategies through the indexes, whatever the planner's statistics say."""
 
+import re
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 
@@ -86,6 +88,39 @@ def test_a_word_search_collects_its_matches_in_the_block_in_one_process(catalogu
     assert counts == {"GBR": 1}
     assert seen == defaults | {"enable_seqscan": "off"}
     assert planner_settings() == defaults
+
+
+def matching_queries(text: str) -> list[tuple[str, list]]:
+    """The queries (with their parameters) a search for `text` collected its matches with."""
+    found = []
+
+    def wrapper(execute, sql, params, many, context):
+        # Words against the vectors (@@), a phrase against its keys (@>), similar title words.
+        if any(operator in sql for operator in ("@@", "@>", "%%>")):
+            found.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        StrategySearch(StrategyQuery(text=text)).facet_counts(["jurisdiction"])
+    return found
+
+
+@pytest.mark.parametrize("text", ["laundering", '"money laundering"', "ecnomic"])
+def test_a_word_search_leaves_the_planner_no_way_in_but_the_text_indexes(catalogue, text):
+    """With a condition on the status, PostgreSQL could read every published strategy through
+    the status's index and test each one's word vector: for a common word it reckoned that as
+    cheap as the full-text index, and it took 0.8 s instead of 0.06 at 100,000 strategies. The
+    index engine leaves the status out and keeps the visible matches itself."""
+    queries = matching_queries(text)
+    assert queries
+    for sql, params in queries:
+        with through_indexes(connection.alias), connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql, params)
+            explained = "\n".join(row[0] for row in cursor.fetchall())
+        assert "status" not in explained
+        assert re.search(
+            r"Index Scan on strategy_(search_vector|phrase_keys|title_trigrams)\b", explained
+        )
 
 
 @pytest.mark.parametrize("text", ['"money laundering"', "cross-border"])
