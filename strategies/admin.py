@@ -10,14 +10,19 @@ strategies" filter shows those, with a "Restore" action. The history of every re
 changes of each version and a way back to it, is simple-history's.
 """
 
+from functools import reduce
+from operator import or_
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import F, Lookup, Q
+from django.db.models.lookups import IContains
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.safestring import mark_safe
-from django.utils.text import capfirst
+from django.utils.text import capfirst, smart_split, unescape_string_literal
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -92,6 +97,21 @@ class DeletedFilter(admin.SimpleListFilter):
         }
 
 
+class ContainsAnyCase(IContains):
+    """`icontains` that PostgreSQL answers from a trigram index (gin_trgm_ops): ILIKE, where
+    Django compares UPPER() of both sides, which no such index answers. Elsewhere, icontains."""
+
+    def as_postgresql(self, compiler, connection):
+        # The column as it is (Lookup's), not UPPER()ed (the builtin lookup's).
+        lhs, lhs_params = Lookup.process_lhs(self, compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
+
+
+# What the list's search looks for in a strategy's jurisdiction: its code and its names.
+JURISDICTION_SEARCH_FIELDS = ["code", *localized_fields("name"), *localized_fields("official_name")]
+
+
 def showing_deleted(request) -> bool:
     return request.GET.get(DeletedFilter.parameter_name) == DeletedFilter.DELETED
 
@@ -111,12 +131,11 @@ class StrategyAdmin(SimpleHistoryAdmin):
         "articles__instrument",
     ]
     list_select_related = ["jurisdiction"]
+    # What the search looks in (see get_search_results(), which searches them).
     search_fields = [
         "strategy_id",
         "title",
-        "jurisdiction__code",
-        *(f"jurisdiction__{name}" for name in localized_fields("name")),
-        *(f"jurisdiction__{name}" for name in localized_fields("official_name")),
+        *(f"jurisdiction__{name}" for name in JURISDICTION_SEARCH_FIELDS),
     ]
     ordering = ["strategy_id"]
     autocomplete_fields = ["jurisdiction"]
@@ -163,6 +182,31 @@ class StrategyAdmin(SimpleHistoryAdmin):
             # Editors write drafts; a reviewer publishes them (the service insists too).
             readonly.append("status")
         return readonly
+
+    def get_search_results(self, request, queryset, search_term):
+        """Django's search of `search_fields`, each word (or quoted phrase) narrowing the list
+        to the strategies whose ID or title contains it, in any case, or whose jurisdiction's
+        code or name in any language does; but asked so that PostgreSQL answers it from
+        indexes. Django's own compares UPPER() of every field over the strategies joined with
+        their jurisdictions, which no index answers: 1 to 2 s a search at 100,000 strategies.
+        Here the jurisdictions are looked up first (a few hundred rows), and the IDs and titles
+        through their trigram indexes (migration 0018)."""
+        for word in smart_split(search_term):
+            if word[0] in "\"'" and word[-1] == word[0]:
+                word = unescape_string_literal(word)
+            if not word:
+                continue
+            jurisdictions = Jurisdiction.objects.filter(
+                reduce(
+                    or_, (Q(**{f"{name}__icontains": word}) for name in JURISDICTION_SEARCH_FIELDS)
+                )
+            )
+            queryset = queryset.filter(
+                Q(ContainsAnyCase(F("strategy_id"), word))
+                | Q(ContainsAnyCase(F("title"), word))
+                | Q(jurisdiction__in=list(jurisdictions.values_list("code", flat=True)))
+            )
+        return queryset, False
 
     def get_queryset(self, request):
         # Deleted strategies too: the "Deleted strategies" list, their pages and their history.

@@ -807,8 +807,8 @@ def index_merges_deferred():
 
 
 def _merge_pending_lists(cursor) -> None:
-    """Merge the pending lists of the strategies' full-text indexes (words, phrase keys, title
-    trigrams) into the indexes.
+    """Merge the pending lists of the strategies' full-text indexes (words, phrase keys, the
+    trigrams of titles and IDs) into the indexes.
 
     A merge collects the entries in memory up to `maintenance_work_mem` (64 MB by default) and
     writes what it has collected into the index each time it is full, touching the same keys
