@@ -15,9 +15,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from taxonomy.models import CrimeType, Jurisdiction, Region
+from tests.conftest import postgresql_only
 
 from .factories import make_strategy
 
@@ -589,6 +591,28 @@ def test_word_search_highlights_and_falls_back_to_similar_titles(client, catalog
     assert (
         "No exact matches; showing titles with similar words." in fuzzy.find(class_="results").text
     )
+
+
+@postgresql_only("similar title words are PostgreSQL's (pg_trgm)")
+def test_a_misspelt_search_shows_the_first_words_of_each_summary(client, db):
+    make_strategy(
+        "ZAF0001s",
+        title="National Firearms Strategy",
+        status="published",
+        summary="<p>Illicit   <strong>weapons</strong> and\nammunition flows across the region's "
+        "borders are tracked with partners, marked and destroyed.</p><p>More.</p>",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        page = get(client, SEARCH, q="firarms")
+    assert result_ids(page) == ["ZAF0001s"]
+    # No summary holds the words, so there is nothing to highlight: the opening, cut at twelve
+    # words, without a headline computed from every summary whole.
+    snippet = page.find("p", class_="snippet")
+    assert (
+        snippet.text
+        == "Illicit weapons and ammunition flows across the region's borders are tracked with"
+    )
+    assert not [query for query in queries if "ts_headline" in query["sql"]]
 
 
 # -- query counts ---------------------------------------------------------------------------------
