@@ -131,7 +131,7 @@ class StrategyAdmin(SimpleHistoryAdmin):
         "articles__instrument",
     ]
     list_select_related = ["jurisdiction"]
-    # What the search looks in (see get_search_results(), which searches them).
+    # What the search looks in, for the list's search box; get_search_results() searches them.
     search_fields = [
         "strategy_id",
         "title",
@@ -188,7 +188,7 @@ class StrategyAdmin(SimpleHistoryAdmin):
         to the strategies whose ID or title contains it, in any case, or whose jurisdiction's
         code or name in any language does; but asked so that PostgreSQL answers it from
         indexes. Django's own compares UPPER() of every field over the strategies joined with
-        their jurisdictions, which no index answers: 1 to 2 s a search at 100,000 strategies.
+        their jurisdictions, which no index answers: 1.5–2.0 s a search at 100,000 strategies.
         Here the jurisdictions are looked up first (a few hundred rows), and the IDs and titles
         through their trigram indexes (migration 0018)."""
         for word in smart_split(search_term):
