@@ -349,7 +349,8 @@ class StrategySearch:
                 if fuzzy:
                     similar = self._text_matches(fuzzy=True, any_status=True)
                     mask = index.text_mask(primary_keys(similar)) & visible
-            word_matches.write(key, fuzzy, index.pks[unpack(mask, index.size)])
+            if key is not None:  # shared: the keys, for the other workers
+                word_matches.write(key, fuzzy, index.pks[unpack(mask, index.size)])
             return fuzzy, mask
 
         return self.index.remember(
